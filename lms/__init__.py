@@ -1,0 +1,104 @@
+"""Praxis, the ERP training portal: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.config import SUPPORTED_LOCALES, load_config
+from lms.database import configure_sqlite
+from lms.extensions import babel, csrf, db, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the portal. ``config`` overrides every other source of settings (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from lms.core.errors import register_error_handlers
+    from lms.core.security import register_security_headers
+    from lms.core.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+
+    # Import every model so metadata (and Alembic autogenerate) sees all tables.
+    import lms.models  # noqa: F401
+    from lms.accounts.auth import load_session_user
+    from lms.accounts.permissions import unauthorized_json, wants_json
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # our own session records do this job
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        session_id = session.get("sid")
+        if not session_id or not user_id.isdigit():
+            return None
+        return load_session_user(session_id, int(user_id))
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        if wants_json():
+            return unauthorized_json()
+        flash(_("Please sign in to open this page."), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.accounts.admin_views import bp as admin_bp
+    from lms.accounts.views import bp as auth_bp
+    from lms.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)

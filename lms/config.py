@@ -1,0 +1,107 @@
+"""Settings: defaults in one place, overridden by ``instance/config.py`` and ``LMS_*`` variables.
+
+Precedence (last wins): ``DEFAULTS`` → ``instance/config.py`` → environment → the ``config``
+mapping passed to ``create_app`` (tests).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # None means "SQLite file in the instance folder", resolved in load_config.
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "HTTPS": False,
+    "DEFAULT_LOCALE": "zh_CN",
+    "DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "SET_PASSWORD_LINK_HOURS": 72,
+    "COMPANY_NAME": "Praxis",
+    "TESTING": False,
+}
+
+# Environment variables that are not settings keys but are read elsewhere on purpose.
+KNOWN_EXTRA_ENV = {"LMS_TEST_DATABASE_URL", "LMS_BROWSER_HEADED"}
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+def _parse_env_value(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def _load_instance_file(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def _secret_key_from_instance(instance_path: Path) -> str:
+    """Generate the key once and keep it in the instance folder, so restarts keep sessions."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the Flask config mapping for an app whose instance folder is ``instance_path``."""
+    settings = dict(DEFAULTS)
+    settings.update(_load_instance_file(instance_path))
+    for name, raw in os.environ.items():
+        if not name.startswith("LMS_") or name in KNOWN_EXTRA_ENV:
+            continue
+        key = name[4:]
+        if key not in DEFAULTS:
+            warnings.warn(f"Unknown setting {name} ignored", RuntimeWarning, stacklevel=2)
+            continue
+        settings[key] = _parse_env_value(DEFAULTS[key], raw)
+    settings.update(overrides or {})
+
+    if not settings["DATABASE_URL"]:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'praxis.sqlite3'}"
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _secret_key_from_instance(instance_path)
+
+    settings.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings["HTTPS"]),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=bool(settings["HTTPS"]),
+        PREFERRED_URL_SCHEME="https" if settings["HTTPS"] else "http",
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=settings["DEFAULT_TIMEZONE"],
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    return settings
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # The busy timeout makes concurrent writers wait instead of failing at once.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,62 @@
+"""The demo company: its departments and people. Later issues add their content here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_migrate import upgrade
+from sqlalchemy import MetaData
+
+from lms.accounts import services
+from lms.extensions import db
+
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    display_name: str
+    department: str
+    role: str
+    job_role: str | None
+    manager: str | None = None
+
+
+DEMO_PEOPLE = [
+    DemoPerson("admin", "系统管理员", "信息技术部", "admin", None),
+    DemoPerson("trainer", "周敏", "人力资源部", "trainer", None, "manager1"),
+    DemoPerson("manager1", "刘洋", "总经理办公室", "learner", "management"),
+    DemoPerson("sales1", "王芳", "销售部", "learner", "sales", "manager1"),
+    DemoPerson("buyer1", "李强", "采购部", "learner", "purchasing", "manager1"),
+    DemoPerson("stock1", "张伟", "仓储物流部", "learner", "warehouse", "manager1"),
+    DemoPerson("finance1", "陈静", "财务部", "learner", "finance", "manager1"),
+    DemoPerson("it1", "赵磊", "信息技术部", "learner", "it_support", "manager1"),
+]
+
+
+def rebuild_schema() -> None:
+    """Drop every table in the database (whatever created it), then migrate to head."""
+    reflected = MetaData()
+    reflected.reflect(bind=db.engine)
+    reflected.drop_all(bind=db.engine)
+    db.session.remove()
+    upgrade()
+
+
+def seed_demo_company() -> None:
+    """Create the demo people; managers first so every manager exists when referenced."""
+    services.ensure_reference_data()
+    ordered = sorted(DEMO_PEOPLE, key=lambda person: person.manager is not None)
+    for person in ordered:
+        fields = services.UserFields(
+            username=person.username,
+            display_name=person.display_name,
+            email=f"{person.username}@demo.praxis.example",
+            department=person.department,
+            manager_username=person.manager,
+            job_role_codes=[person.job_role] if person.job_role else [],
+            role_names=[person.role],
+        )
+        services.create_user(fields, password=DEMO_PASSWORD)
+    db.session.commit()

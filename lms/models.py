@@ -1,0 +1,19 @@
+"""Every model of the portal, imported in one place so Alembic's autogenerate sees them all."""
+
+from lms.accounts.audit import AuditEntry
+from lms.accounts.auth import LoginFailure, PasswordToken, UserSession
+from lms.accounts.importer import EmployeeImportUpload
+from lms.accounts.models import Department, JobRole, Role, RolePermission, User
+
+__all__ = [
+    "AuditEntry",
+    "Department",
+    "EmployeeImportUpload",
+    "JobRole",
+    "LoginFailure",
+    "PasswordToken",
+    "Role",
+    "RolePermission",
+    "User",
+    "UserSession",
+]
