@@ -17,6 +17,7 @@ from lms.accounts.importer import ImportFileError, apply_import, preview_import
 from lms.accounts.models import User
 from lms.demo import DEMO_PASSWORD, DEMO_PEOPLE, rebuild_schema, seed_demo_company
 from lms.extensions import db
+from lms.translate_cli import translate_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
@@ -56,6 +57,9 @@ def demo_command(port: int, host: str, no_serve: bool, yes: bool) -> None:
         return
     click.echo(f"\nServing Praxis at {url}  (Ctrl+C to stop)")
     current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+cli.add_command(translate_group)
 
 
 @cli.group("users")

@@ -20,6 +20,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from lms.accounts import audit, services
 from lms.accounts.forms import ConfirmForm, ImportForm, JobRoleForm, UserForm
@@ -49,15 +50,13 @@ def _set_password_url(token: str) -> str:
 
 def _fill_choices(form: UserForm) -> None:
     form.job_roles.choices = [
-        (j.code, j.label) for j in db.session.scalars(select(JobRole).order_by(JobRole.code))
+        SelectChoice(j.code, j.label)
+        for j in db.session.scalars(select(JobRole).order_by(JobRole.code))
     ]
     form.roles.choices = [
-        (r.name, str(_role_label(r.name))) for r in db.session.scalars(select(Role).order_by(Role.name))
+        SelectChoice(r.name, str(ROLE_LABELS.get(r.name, r.name)))
+        for r in db.session.scalars(select(Role).order_by(Role.name))
     ]
-
-
-def _role_label(name: str):
-    return ROLE_LABELS.get(name, name)
 
 
 def _fields_from(form: UserForm) -> services.UserFields:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    SelectChoice,
     EmailField,
     HiddenField,
     PasswordField,
@@ -34,8 +35,13 @@ COMMON_TIMEZONES = [
     "Asia/Kolkata", "Europe/London", "Europe/Berlin", "America/New_York",
     "America/Los_Angeles", "UTC",
 ]
-LOCALE_CHOICES = [("", _l("Company default")), ("zh_CN", "简体中文"), ("en", "English")]
-TIMEZONE_CHOICES = [("", _l("Company default"))] + [(tz, tz) for tz in COMMON_TIMEZONES]
+LOCALE_CHOICES = [
+    SelectChoice("", _l("Company default")), SelectChoice("zh_CN", "简体中文"),
+    SelectChoice("en", "English"),
+]
+TIMEZONE_CHOICES = [SelectChoice("", _l("Company default"))] + [
+    SelectChoice(tz) for tz in COMMON_TIMEZONES
+]
 USERNAME_RULE = Regexp(
     r"^[A-Za-z0-9_.-]{2,64}$",
     message=_l("Use 2–64 letters, digits, “.”, “_” or “-”."),
