@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,10 +48,16 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     register_error_handlers(app)
     register_security_headers(app)
     register_template_helpers(app)
+
+    from lms.cli import register_commands
+
+    register_commands(app)
     return app
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and background work speak the company's default
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")
@@ -51,12 +67,23 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None
 
 
+def _refuse_oversized_body() -> None:
+    """Answer 413 from the declared length, before CSRF checking or form parsing read the body."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+
+
 def _init_extensions(app: Flask) -> None:
+    # Registered before CSRFProtect's hook, which would otherwise parse the oversized form.
+    app.before_request(_refuse_oversized_body)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

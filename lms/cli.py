@@ -31,7 +31,7 @@ def _is_default_demo_database() -> bool:
     )
 
 
-@cli.command("demo")
+@click.command("demo")
 @click.option("--port", default=5000, show_default=True, help="Port to serve on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--no-serve", is_flag=True, help="Rebuild the demo database and exit.")
@@ -59,10 +59,7 @@ def demo_command(port: int, host: str, no_serve: bool, yes: bool) -> None:
     current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
-cli.add_command(translate_group)
-
-
-@cli.group("users")
+@click.group("users")
 def users_group() -> None:
     """Manage user accounts."""
 
@@ -132,3 +129,9 @@ def list_users() -> None:
         jobs = ",".join(j.code for j in user.job_roles)
         state = "" if user.active else " (inactive)"
         click.echo(f"{user.username}\t{user.display_name}\t{roles}\t{jobs}{state}")
+
+
+def register_commands(app) -> None:
+    """Attach the portal's commands to ``app.cli`` (so ``lms`` and test runners both see them)."""
+    for command in (demo_command, users_group, translate_group):
+        app.cli.add_command(command)

@@ -63,6 +63,12 @@ def _refuse_audit_changes(session: Session, _context, _instances) -> None:
             raise AuditLogIsAppendOnly("audit entries cannot be changed or deleted")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is AuditEntry.__mapper__:
+        raise AuditLogIsAppendOnly("audit entries cannot be changed or deleted")
+
+
 def _current_actor() -> tuple[int | None, str]:
     if has_request_context() and current_user.is_authenticated:
         return current_user.id, current_user.username

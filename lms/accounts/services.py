@@ -214,12 +214,17 @@ def set_role_permissions(role: Role, permissions: list[str]) -> bool:
     unknown = set(permissions) - set(PERMISSIONS)
     if unknown:
         raise ValueError(f"unknown permission(s): {', '.join(sorted(unknown))}")
+    wanted = set(permissions)
     before = sorted(role.permissions)
-    if before == sorted(set(permissions)):
+    if before == sorted(wanted):
         return False
-    role.grants = [RolePermission(permission=p) for p in sorted(set(permissions))]
+    # Change only what differs, so the (role, permission) unique key is never hit twice.
+    for grant in [g for g in role.grants if g.permission not in wanted]:
+        role.grants.remove(grant)
+    db.session.flush()
+    role.grants.extend(RolePermission(permission=p) for p in sorted(wanted - set(before)))
     audit.record("role.permissions", target=f"role:{role.name}", before=before,
-                 after=sorted(set(permissions)))
+                 after=sorted(wanted))
     db.session.flush()
     return True
 
