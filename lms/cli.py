@@ -1,4 +1,4 @@
-"""The ``lms`` command: ``lms demo``, ``lms users …``, ``lms db …`` (Flask-Migrate) and Flask's own."""
+"""The ``lms`` command: ``lms demo``, ``lms users …``, ``lms translate …``, ``lms db …``."""
 
 from __future__ import annotations
 

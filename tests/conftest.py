@@ -89,8 +89,14 @@ class _ConnectionBoundSession(FlaskSQLAlchemySession):
 
 
 @pytest.fixture(autouse=True)
-def db(app) -> Iterator:
-    """The database, inside a transaction rolled back after the test (commits become savepoints)."""
+def db(request, app) -> Iterator:
+    """The database, inside a transaction rolled back after the test (commits become savepoints).
+
+    Tests marked ``own_database`` build their own app on a fresh database and skip this.
+    """
+    if request.node.get_closest_marker("own_database"):
+        yield _db
+        return
     with app.app_context():
         connection = _db.engine.connect()
         transaction = connection.begin()

@@ -1,4 +1,4 @@
-"""Admin pages: list and search users, create, edit, deactivate, reset passwords, roles, job roles."""
+"""Admin pages: users (list, search, create, edit, deactivate, reset), roles, job roles."""
 
 import re
 

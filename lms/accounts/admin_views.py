@@ -23,6 +23,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from lms.accounts import audit, services
+from lms.accounts.auth import issue_password_token
 from lms.accounts.forms import ConfirmForm, ImportForm, JobRoleForm, UserForm
 from lms.accounts.importer import (
     EmployeeImportUpload,
@@ -31,7 +32,6 @@ from lms.accounts.importer import (
     preview_import,
 )
 from lms.accounts.models import JobRole, Role, User
-from lms.accounts.auth import issue_password_token
 from lms.accounts.permissions import PERMISSIONS, ROLE_LABELS, require_permission
 from lms.database import utcnow
 from lms.extensions import db

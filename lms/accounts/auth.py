@@ -142,7 +142,9 @@ def _hash_token(token: str) -> str:
 def issue_password_token(user: User) -> str:
     """Invalidate the user's earlier links and return a new one-time token."""
     db.session.execute(
-        delete(PasswordToken).where(PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None))
+        delete(PasswordToken).where(
+            PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None)
+        )
     )
     token = secrets.token_urlsafe(32)
     hours = current_app.config["SET_PASSWORD_LINK_HOURS"]
