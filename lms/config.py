@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "SET_PASSWORD_LINK_HOURS": 72,
-    "COMPANY_NAME": "Praxis",
+    "COMPANY_NAME": "",
     "TESTING": False,
 }
 

@@ -52,8 +52,12 @@ def login():
 def logout():
     end_session(session.get("sid"))
     db.session.commit()
+    # The interface stays in the language the person chose after they sign out.
+    locale = current_user.locale or session.get("locale")
     logout_user()
     session.clear()
+    if locale:
+        session["locale"] = locale
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
