@@ -13,7 +13,10 @@ def sign_in(page, base_url, username):
     page.goto(f"{base_url}/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    # Waiting for the page's load event: scripts (the language switcher's, Bootstrap's menus)
+    # are attached only then.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="登录").click()
 
 
 def test_learner_signs_in_switches_language_and_signs_out(page, live_server, tmp_path):
@@ -24,7 +27,8 @@ def test_learner_signs_in_switches_language_and_signs_out(page, live_server, tmp
     expect(page.locator("#profile-summary")).to_contain_text("销售部")
     expect(page.locator('a[href="/admin/users"]')).to_have_count(0)
 
-    page.get_by_label("语言").select_option("en")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_label("语言").select_option("en")
     expect(page.get_by_role("heading", name="Welcome, 王芳")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#profile-summary")).to_contain_text("Sales")
