@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from lms import create_app
 from lms.accounts import services
@@ -56,7 +57,8 @@ def demo_command(port: int, host: str, no_serve: bool, yes: bool) -> None:
         click.echo(f"\nDemo database ready. Serve it with: lms demo --port {port}")
         return
     click.echo(f"\nServing Praxis at {url}  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask refuses app.run() inside its CLI; werkzeug's server is what `flask run` uses too.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.group("users")
@@ -135,3 +137,7 @@ def register_commands(app) -> None:
     """Attach the portal's commands to ``app.cli`` (so ``lms`` and test runners both see them)."""
     for command in (demo_command, users_group, translate_group):
         app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # `python -m lms.cli …` is the same as `lms …`
+    cli()

@@ -86,3 +86,40 @@ def test_create_admin_prompts_for_password(demo_app):
                                 "--email", "other@example.com"],
                           input="long-password-1\nlong-password-1\n")
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_lms_demo_serves_the_portal(tmp_path):
+    """The command `make demo` runs: rebuild, then serve on the port asked for."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "LMS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3",
+           "LMS_SECRET_KEY": "demo-test"}
+    env.pop("LMS_TEST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lms.cli", "demo", "--port", str(port), "--yes"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as page:
+                    body = page.read().decode()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "the demo server did not answer in 60 s"
+                time.sleep(0.5)
+        assert "登录 Praxis" in body
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/" in output and "sales1" in output
