@@ -157,7 +157,8 @@ def edit_user(user_id: int):
         audit.filtered_entries_query(target=user.username).limit(10)
     ).all()
     return render_template(
-        "admin/user_form.html", form=form, user=user, action_form=ConfirmForm(), recent=recent
+        "admin/user_form.html", form=form, user=user, action_form=ConfirmForm(), recent=recent,
+        actions=audit.ACTIONS,
     ), status
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -21,19 +22,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 
-ACTIONS = (
-    "user.create",
-    "user.update",
-    "user.roles",
-    "user.job_roles",
-    "user.activate",
-    "user.deactivate",
-    "user.password_reset",
-    "user.password_set",
-    "role.permissions",
-    "job_role.create",
-    "users.import",
-)
+ACTIONS: dict[str, Any] = {
+    "user.create": _l("User created"),
+    "user.update": _l("Profile changed"),
+    "user.roles": _l("Portal roles changed"),
+    "user.job_roles": _l("Job roles changed"),
+    "user.activate": _l("Account activated"),
+    "user.deactivate": _l("Account deactivated"),
+    "user.password_reset": _l("Password reset by an administrator"),
+    "user.password_set": _l("Password set by the user"),
+    "role.permissions": _l("Role permissions changed"),
+    "job_role.create": _l("Job role added"),
+    "users.import": _l("Employees imported"),
+}
 
 
 class AuditEntry(db.Model):
