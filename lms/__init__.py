@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import SUPPORTED_LOCALES, load_config
 from lms.database import configure_sqlite
@@ -37,6 +38,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.update(load_config(Path(app.instance_path), config))
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "SET_PASSWORD_LINK_HOURS": 72,
     "COMPANY_NAME": "",
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    # (0 = none). Behind a load balancer set 1, so audit entries and login throttling see the
+    # client's address rather than the balancer's.
+    "TRUSTED_PROXIES": 0,
     "TESTING": False,
 }
 

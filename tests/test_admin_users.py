@@ -188,3 +188,11 @@ def test_job_roles_can_be_added(login_as, client, db):
     assert again.status_code == 400
     bad = client.post("/admin/job-roles", data={"code": "Bad Code", "name_zh": "", "name_en": ""})
     assert bad.status_code == 400
+
+
+def test_users_list_command(runner, create_user, db):
+    create_user("stock7", job_roles=["warehouse"])
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0
+    line = next(row for row in result.output.splitlines() if row.startswith("stock7"))
+    assert "learner" in line and "warehouse" in line

@@ -80,3 +80,31 @@ def test_unexpected_error_is_a_500_page_without_details(tmp_path):
     assert response.status_code == 500
     assert b"secret internals" not in response.data
     assert "系统发生意外错误".encode() in response.data
+
+
+@pytest.mark.own_database
+def test_client_address_behind_a_trusted_proxy(tmp_path):
+    from flask import request
+
+    app = create_app(make_test_config("sqlite://", TRUSTED_PROXIES=1),
+                     instance_path=str(tmp_path))
+
+    @app.get("/_ip")
+    def _ip():
+        return request.remote_addr or ""
+
+    _ip.required_permission = "public"
+    response = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.data == b"203.0.113.7"
+
+
+def test_forwarded_header_is_ignored_without_trusted_proxies(client, create_user, db):
+    from sqlalchemy import select
+
+    from lms.accounts.auth import LoginFailure
+
+    create_user("sales9")
+    client.post("/login", data={"username": "sales9", "password": "wrong-password"},
+                headers={"X-Forwarded-For": "203.0.113.7"})
+    failure = db.session.scalar(select(LoginFailure).where(LoginFailure.username == "sales9"))
+    assert failure.ip == "127.0.0.1"

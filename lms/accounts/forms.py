@@ -124,7 +124,7 @@ class ImportForm(FlaskForm):
         _l("Employee file (CSV)"),
         validators=[
             FileRequired(_l("Choose a CSV file.")),
-            FileAllowed(["csv", "txt"], _l("Only .csv files can be imported.")),
+            FileAllowed(["csv"], _l("Only .csv files can be imported.")),
         ],
     )
     submit = SubmitField(_l("Upload and preview"))
