@@ -47,3 +47,22 @@ def test_lms_db_upgrade_command(fresh_database_url, tmp_path):
     with app.app_context():
         assert "users" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_upgrade_seeds_roles_and_job_roles(fresh_database_url, tmp_path):
+    from sqlalchemy import select
+
+    from lms.accounts.models import JobRole, Role
+    from lms.accounts.permissions import DEFAULT_GRANTS
+    from lms.accounts.services import DEFAULT_JOB_ROLES
+
+    app = create_app(make_test_config(fresh_database_url("seeded")), instance_path=str(tmp_path))
+    with app.app_context():
+        upgrade()
+        roles = {role.name: role.permissions for role in db.session.scalars(select(Role))}
+        jobs = {(j.code, j.name_zh, j.name_en) for j in db.session.scalars(select(JobRole))}
+        db.session.remove()
+        db.engine.dispose()
+    # At head the grants equal the code's defaults: a new permission needs a migration granting it.
+    assert roles == {name: set(grants) for name, grants in DEFAULT_GRANTS.items()}
+    assert jobs == set(DEFAULT_JOB_ROLES)
