@@ -78,16 +78,26 @@ def select_timezone() -> str | None:
     return None
 
 
-def _refuse_oversized_body() -> None:
-    """Answer 413 from the declared length, before CSRF checking or form parsing read the body."""
+def _refuse_unusable_requests() -> None:
+    """Refuse what no view can use, before CSRF checking or form parsing read the body.
+
+    An oversized body gets 413 from its declared length. A NUL character anywhere in the
+    path, query or form gets 400: PostgreSQL cannot store it, and no real input contains one.
+    """
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit and (request.content_length or 0) > limit:
         abort(413)
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+        values += [upload.filename or "" for upload in request.files.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def _init_extensions(app: Flask) -> None:
     # Registered before CSRFProtect's hook, which would otherwise parse the oversized form.
-    app.before_request(_refuse_oversized_body)
+    app.before_request(_refuse_unusable_requests)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -126,7 +136,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms.accounts.admin_views import bp as admin_bp
+    from lms.accounts.admin import bp as admin_bp
     from lms.accounts.views import bp as auth_bp
     from lms.core.views import bp as core_bp
 

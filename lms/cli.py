@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
@@ -14,7 +15,12 @@ from werkzeug.serving import run_simple
 from lms import create_app
 from lms.accounts import services
 from lms.accounts.auth import password_problem
-from lms.accounts.importer import ImportFileError, apply_import, preview_import
+from lms.accounts.importer import (
+    USERNAME_PATTERN,
+    ImportFileError,
+    apply_import,
+    preview_import,
+)
 from lms.accounts.models import User
 from lms.demo import DEMO_PASSWORD, DEMO_PEOPLE, rebuild_schema, seed_demo_company
 from lms.extensions import db
@@ -75,6 +81,13 @@ def users_group() -> None:
 def create_admin(username: str, display_name: str, email: str, password: str) -> None:
     """Create an administrator account (the first one, typically)."""
     services.ensure_reference_data()
+    if not USERNAME_PATTERN.match(username):
+        raise click.ClickException("the username may use only letters, digits, '.', '_' and '-' "
+                                   "(2 to 64 characters)")
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise click.ClickException(f"{email!r} is not a valid email address: {error}") from None
     if problem := password_problem(password):
         raise click.ClickException(problem)
     if services.find_user(username) is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "SET_PASSWORD_LINK_HOURS": 72,
+    # A sign-in lasts this long at most (closing the browser ends it sooner).
+    "SESSION_LIFETIME_HOURS": 12,
     "COMPANY_NAME": "",
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # (0 = none). Behind a load balancer set 1, so audit entries and login throttling see the
@@ -55,15 +58,28 @@ def _load_instance_file(instance_path: Path) -> dict[str, Any]:
 
 
 def _secret_key_from_instance(instance_path: Path) -> str:
-    """Generate the key once and keep it in the instance folder, so restarts keep sessions."""
+    """Generate the key once and keep it in the instance folder, so restarts keep sessions.
+
+    Several workers may start at once: the key is written to a temporary file and linked into
+    place, so a reader never sees a half-written file and only one key ever wins.
+    """
     path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.chmod(temporary, 0o600)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another worker won; use its key
+        finally:
+            os.unlink(temporary)
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it or set LMS_SECRET_KEY")
     return key
 
 

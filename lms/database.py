@@ -53,4 +53,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so concurrent requests wait for each other
+        # (busy timeout) instead of failing with "database is locked" when a transaction that
+        # has read tries to write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -123,11 +123,15 @@ class CsrfClient(FlaskClient):
         assert match, "no CSRF token on the page"
         return match.group(1).decode()
 
-    def open(self, *args, **kwargs):
-        # Each request gets its own app context, as in production: the test's own context
-        # (held open by the ``db`` fixture) would otherwise share ``g`` across requests.
+    def open(self, *args, follow_redirects: bool = False, **kwargs):
+        # Each request gets its own app context, popped before the next request, as in
+        # production: the test's own context (held open by the ``db`` fixture) would otherwise
+        # share ``g`` across requests. Redirects are followed here for the same reason.
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        while follow_redirects and response.status_code in (301, 302, 303):
+            response = self.open(response.location)
+        return response
 
     def post(self, *args, csrf: bool = True, **kwargs):
         data = kwargs.get("data")

@@ -91,3 +91,19 @@ def test_bulk_update_and_delete_are_refused(create_user, db):
         db.session.execute(update(AuditEntry).values(action="user.update"))
     db.session.rollback()
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.target == "someone1"))
+
+
+def test_day_filters_follow_the_viewers_zone_exactly(login_as, client, db):
+    """Shanghai is UTC+8: 23:58 local on 1 March is 15:58 UTC; 00:02 on 2 March is 16:02 UTC."""
+    from datetime import UTC, datetime
+
+    login_as("admin1", roles=["admin"], timezone="Asia/Shanghai")
+    db.session.add(AuditEntry(actor_name="cli", target="late-on-first", action="user.update",
+                              created_at=datetime(2026, 3, 1, 15, 58, tzinfo=UTC)))
+    db.session.add(AuditEntry(actor_name="cli", target="early-on-second", action="user.update",
+                              created_at=datetime(2026, 3, 1, 16, 2, tzinfo=UTC)))
+    db.session.commit()
+    first = client.get("/admin/audit?since=2026-03-01&until=2026-03-01").data.decode()
+    assert "late-on-first" in first and "early-on-second" not in first
+    second = client.get("/admin/audit?since=2026-03-02&until=2026-03-02").data.decode()
+    assert "early-on-second" in second and "late-on-first" not in second

@@ -124,8 +124,8 @@ def test_throttle_counts_only_the_window(client, create_user, db):
     assert response.status_code == 302
 
 
-def test_throttle_is_stored_in_the_database(client, create_user, db, app):
-    """Another app instance (another gunicorn worker) sees the same failures."""
+def test_throttle_counts_failures_recorded_by_others(client, create_user, db, app):
+    """Failures written by another worker (rows in the database) count here too."""
     create_user("sales9")
     db.session.add_all(
         LoginFailure(username="sales9", ip="10.9.9.9", created_at=utcnow()) for _ in range(10)
@@ -235,3 +235,56 @@ def test_profile_changes_password_and_preferences(login_as, client, db):
     bad_zone = client.post("/profile", data={"pref-locale": "en", "pref-timezone": "Mars/Base",
                                              "pref-submit": "1"})
     assert bad_zone.status_code == 400
+
+
+def test_password_change_signs_out_other_browsers(login_as, client, app):
+    from tests.conftest import CsrfClient
+
+    login_as("sales9")
+    other = app.test_client()
+    other.__class__ = CsrfClient
+    other.post("/login", data={"username": "sales9", "password": PASSWORD})
+    assert other.get("/").status_code == 200
+    client.post("/profile", data={
+        "pw-current_password": PASSWORD, "pw-password": "another-pass-1",
+        "pw-confirm": "another-pass-1", "pw-submit": "1"})
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+
+
+def test_sessions_expire_after_their_lifetime(login_as, client, db, app):
+    login_as("sales9")
+    record = db.session.scalar(select(UserSession))
+    record.created_at = utcnow() - timedelta(hours=app.config["SESSION_LIFETIME_HOURS"], minutes=1)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_purges_expired_records(client, create_user, db, app):
+    from lms.accounts.importer import EmployeeImportUpload
+
+    user = create_user("sales9")
+    long_ago = utcnow() - timedelta(days=3)
+    db.session.add(UserSession(id="old-session", user_id=user.id, created_at=long_ago))
+    db.session.add(LoginFailure(username="x", ip="10.0.0.1", created_at=long_ago))
+    db.session.add(EmployeeImportUpload(token="old-upload", filename="a.csv", content=b"x",
+                                        created_at=long_ago))
+    db.session.commit()
+    client.post("/login", data={"username": "sales9", "password": PASSWORD})
+    assert db.session.get(UserSession, "old-session") is None
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+    assert db.session.scalar(select(func.count()).select_from(EmployeeImportUpload)) == 0
+
+
+def test_unknown_users_cost_a_password_check_too(create_user, db, monkeypatch, app):
+    """Answering at once for unknown usernames would reveal which ones exist."""
+    import lms.accounts.auth as auth
+
+    checks = []
+    real = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda *a: checks.append(1) or real(*a))
+    create_user("nopass1", password=None)
+    with app.test_request_context():
+        auth.authenticate("no-such-user", "whatever-1", "127.0.0.1")
+        auth.authenticate("nopass1", "whatever-1", "127.0.0.1")
+    assert len(checks) == 2

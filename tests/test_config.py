@@ -45,3 +45,14 @@ def test_unknown_lms_variable_is_warned_about(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_DATABSE_URL", "typo")
     with pytest.warns(RuntimeWarning, match="LMS_DATABSE_URL"):
         load_config(tmp_path)
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lms.config import _secret_key_from_instance
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = list(pool.map(lambda _: _secret_key_from_instance(tmp_path), range(16)))
+    assert len(set(keys)) == 1 and keys[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]

@@ -119,13 +119,19 @@ def test_job_role_labels_follow_the_language(login_as, client):
 
 
 def test_times_are_shown_in_the_users_time_zone(login_as, client, db):
+    from datetime import UTC, datetime
+
+    from lms.accounts.audit import AuditEntry
+
     login_as("admin1", roles=["admin"], timezone="Asia/Shanghai")
-    shanghai = client.get("/admin/audit").data.decode()
+    db.session.add(AuditEntry(actor_name="cli", target="clock", action="user.update",
+                              created_at=datetime(2026, 1, 10, 0, 30, tzinfo=UTC)))
+    db.session.commit()
+    assert "2026/1/10 08:30" in client.get("/admin/audit?target=clock").data.decode()
     user = db.session.scalar(select(User).where(User.username == "admin1"))
     user.timezone = "America/New_York"
     db.session.commit()
-    new_york = client.get("/admin/audit").data.decode()
-    assert shanghai != new_york
+    assert "2026/1/9 19:30" in client.get("/admin/audit?target=clock").data.decode()
 
 
 def test_no_untranslated_strings_in_templates():

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from lms.accounts.audit import AuditEntry
 from lms.accounts.importer import ImportFileError, apply_import, decode_csv_bytes, preview_import
 from lms.accounts.models import User
+from lms.database import utcnow
 
 HEADER = "username,name,email,department,job_role,manager,locale\n"
 GOOD_ROWS = (
@@ -172,12 +173,13 @@ def test_web_upload_preview_fix_and_import(login_as, client, db):
     fixed = _upload(client, (HEADER + GOOD_ROWS).encode("gbk"))
     page = client.get(fixed.location)
     assert page.status_code == 200 and b'id="confirm-import"' in page.data
-    done = client.post(fixed.location, data={})
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', page.data.decode()).group(1)
+    done = client.post(fixed.location, data={"digest": digest})
     assert done.status_code == 200
     assert done.data.count(b"/set-password/") == 3
     assert db.session.scalar(select(User).where(User.username == "buyer5")).display_name == "李强"
     # The same upload cannot be applied twice.
-    again = client.post(fixed.location, data={})
+    again = client.post(fixed.location, data={"digest": digest})
     assert again.status_code == 302
 
 
@@ -217,3 +219,78 @@ def test_another_admin_cannot_open_my_upload(login_as, client, create_user):
     client.post("/logout", data={})
     login_as("admin2", roles=["admin"])
     assert client.get(location).status_code == 404
+
+
+@pytest.mark.parametrize("text,encoding", [
+    ("username,name,email,department,job_role\nc1,陳大文,c1@example.com,銷售部,sales\n"
+     "c2,黃志強,c2@example.com,採購部,purchasing\n", "big5"),
+    ("username,name,email,department,job_role\nm1,Müller,m1@example.com,Vertrieb,sales\n",
+     "latin-1"),
+    ("username,name,email,department,job_role\ny1,山田太郎,y1@example.com,営業部,sales\n",
+     "shift_jis"),
+])
+def test_other_encodings_are_refused_not_garbled(text, encoding, db):
+    with pytest.raises(ImportFileError):
+        decode_csv_bytes(text.encode(encoding))
+
+
+def test_gbk_file_with_a_few_rare_characters_is_accepted(db):
+    names = ["王芳", "李强", "张伟", "陈静", "刘洋", "赵磊", "孙丽", "周杰", "吴敏", "王喆"]
+    rows = "".join(f"u{i},{name},u{i}@example.com,销售部,sales\n" for i, name in enumerate(names))
+    text = "username,name,email,department,job_role\n" + rows
+    assert decode_csv_bytes(text.encode("gbk")) == text
+
+
+def test_oversized_csv_field_is_a_file_error(db):
+    content = b'username,name,email,department,job_role\nx,"' + b"a" * 200_000 + b'",e,d,s\n'
+    with pytest.raises(ImportFileError, match="2"):
+        preview_import(content)
+
+
+def test_rows_changing_an_admin_need_role_management(create_user, db):
+    create_user("boss1", roles=["admin"], email="boss1@example.com", display_name="老板")
+    content = (HEADER + "boss1,老板,new-boss@example.com,总经理办公室,management,,\n").encode()
+    assert preview_import(content, may_change_admins=False).rows[0].status == "error"
+    assert preview_import(content, may_change_admins=True).rows[0].status == "update"
+
+
+def test_confirm_after_the_data_changed_shows_the_new_preview(login_as, client, create_user, db):
+    login_as("admin1", roles=["admin"])
+    location = _upload(client, (HEADER + GOOD_ROWS).encode()).location
+    page = client.get(location).data.decode()
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', page).group(1)
+    create_user("sales5", email="sales5@example.com", display_name="王芳", department="销售部",
+                job_roles=["sales"])
+    response = client.post(location, data={"digest": digest})
+    assert response.status_code == 409
+    assert db.session.scalar(select(User).where(User.username == "mgr1")) is None
+
+
+def test_a_second_confirm_of_the_same_upload_imports_nothing(login_as, client, db):
+    from lms.accounts.importer import EmployeeImportUpload
+
+    login_as("admin1", roles=["admin"])
+    location = _upload(client, (HEADER + GOOD_ROWS).encode()).location
+    page = client.get(location).data.decode()
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', page).group(1)
+    # Another request has just claimed the upload (the double click that got there first).
+    upload = db.session.scalar(select(EmployeeImportUpload))
+    db.session.execute(EmployeeImportUpload.__table__.update().values(applied_at=utcnow()))
+    db.session.commit()
+    db.session.expire(upload)
+    response = client.post(location, data={"digest": digest})
+    assert response.status_code == 302
+    assert db.session.scalar(select(User).where(User.username == "mgr1")) is None
+
+
+def test_claiming_an_upload_succeeds_once(create_user, db):
+    from lms.accounts.admin.imports import _claim
+    from lms.accounts.importer import EmployeeImportUpload
+
+    owner = create_user("admin7", roles=["admin"])
+    upload = EmployeeImportUpload(token="t-claim", filename="a.csv", content=b"x",
+                                  uploaded_by_id=owner.id)
+    db.session.add(upload)
+    db.session.commit()
+    assert _claim(upload) is True
+    assert _claim(upload) is False

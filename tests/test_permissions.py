@@ -2,7 +2,7 @@
 
 import pytest
 
-from lms.accounts.permissions import DEFAULT_GRANTS, PERMISSIONS, PUBLIC
+from lms.accounts.permissions import DEFAULT_GRANTS, PERMISSIONS, PUBLIC, SIGNED_IN
 
 # Endpoints that may exist without a declared permission, by name.
 UNDECLARED_ALLOWED = {"static"}
@@ -18,7 +18,8 @@ def test_every_endpoint_declares_a_permission(app):
         if declared is None:
             missing.append(rule.endpoint)
         else:
-            assert declared == PUBLIC or declared in PERMISSIONS, (rule.endpoint, declared)
+            assert declared in (PUBLIC, SIGNED_IN) or declared in PERMISSIONS, (rule.endpoint,
+                                                                                declared)
     assert not missing, f"views without a declared permission: {sorted(missing)}"
 
 
@@ -28,6 +29,14 @@ def test_public_endpoints_are_few_and_known(app):
         if getattr(app.view_functions[rule.endpoint], "required_permission", None) == PUBLIC
     }
     assert public == {"auth.login", "auth.set_password", "core.healthz", "core.set_locale"}
+
+
+def test_signed_in_only_endpoints_are_few_and_known(app):
+    signed_in = {
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "required_permission", None) == SIGNED_IN
+    }
+    assert signed_in == {"auth.logout"}
 
 
 def test_default_grants_use_known_permissions():
@@ -78,9 +87,10 @@ def test_learner_gets_403_page_in_chinese_and_json_403(login_as, client):
     assert api.json["error"]
 
 
-def test_learner_cannot_post_to_admin_actions(login_as, client, create_user, db):
+@pytest.mark.parametrize("role", ["learner", "trainer"])
+def test_non_admins_cannot_post_to_admin_actions(role, login_as, client, create_user, db):
     target = create_user("victim1")
-    login_as("learner1")
+    login_as(f"{role}1", roles=[role])
     for path in (f"/admin/users/{target.id}/active", f"/admin/users/{target.id}/reset-password",
                  "/admin/roles", "/admin/job-roles", "/admin/import"):
         response = client.post(path, data={"active": "0"})
@@ -111,3 +121,63 @@ def test_permission_granted_by_role_change_takes_effect(login_as, client, db):
     set_role_permissions(trainer, sorted(trainer.permissions | {"view_audit_log"}))
     db.session.commit()
     assert client.get("/admin/audit").status_code == 200
+
+
+def _grant(db, role_name, *permissions):
+    from sqlalchemy import select
+
+    from lms.accounts.models import Role
+    from lms.accounts.services import set_role_permissions
+
+    role = db.session.scalar(select(Role).where(Role.name == role_name))
+    set_role_permissions(role, sorted(role.permissions | set(permissions)))
+    db.session.commit()
+
+
+def _revoke(db, role_name, *permissions):
+    from sqlalchemy import select
+
+    from lms.accounts.models import Role
+    from lms.accounts.services import set_role_permissions
+
+    role = db.session.scalar(select(Role).where(Role.name == role_name))
+    set_role_permissions(role, sorted(role.permissions - set(permissions)))
+    db.session.commit()
+
+
+def test_manage_users_alone_cannot_assign_portal_roles(login_as, client, create_user, db):
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+
+    _grant(db, "trainer", "manage_users")
+    login_as("helpdesk1", roles=["trainer"])
+    me = db.session.scalar(select(User).where(User.username == "helpdesk1"))
+    form = client.get(f"/admin/users/{me.id}").data.decode()
+    assert 'name="roles"' not in form
+    client.post(f"/admin/users/{me.id}", data={
+        "username": "helpdesk1", "display_name": "服务台", "email": "helpdesk1@example.com",
+        "roles": ["trainer", "admin"], "locale": "", "timezone": ""})
+    other = create_user("plain1")
+    client.post("/admin/users/new", data={
+        "username": "sneaky1", "display_name": "新人", "email": "sneaky1@example.com",
+        "roles": ["admin"], "locale": "", "timezone": ""})
+    client.post(f"/admin/users/{other.id}", data={
+        "username": "plain1", "display_name": "普通", "email": "plain1@example.com",
+        "roles": ["admin"], "locale": "", "timezone": ""})
+    db.session.expire_all()
+    assert {r.name for r in db.session.get(User, me.id).roles} == {"trainer"}
+    assert {r.name for r in db.session.get(User, other.id).roles} == {"learner"}
+    sneaky = db.session.scalar(select(User).where(User.username == "sneaky1"))
+    assert sneaky is not None and {r.name for r in sneaky.roles} == {"learner"}
+    assert client.get("/admin/roles").status_code == 403
+
+
+def test_sign_out_needs_no_permission(login_as, client, db):
+    _revoke(db, "learner", "view_dashboard")
+    response = login_as("sales9")
+    landing = client.get("/login")
+    assert landing.status_code == 302 and landing.location == "/profile"
+    assert client.post("/logout", data={}).status_code == 302
+    assert client.get("/profile").status_code == 302
+    assert response is client

@@ -36,11 +36,16 @@ def test_session_cookie_flags(client, create_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
-def test_secure_cookie_when_https(tmp_path, monkeypatch):
+@pytest.mark.own_database
+def test_secure_cookie_and_hsts_when_https(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_HTTPS", "1")
-    app = create_app(make_test_config("sqlite://"), instance_path=str(tmp_path))
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+    app = create_app(make_test_config("sqlite://", WTF_CSRF_ENABLED=False),
+                     instance_path=str(tmp_path))
+    response = app.test_client().post("/locale", data={"locale": "en", "next": "/login"},
+                                      base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_signed_in_pages_are_not_cached(login_as, client):

@@ -16,12 +16,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, delete, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import User
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
+# Checked when the username is unknown, so that answering takes as long as for a real user.
+_DUMMY_PASSWORD_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
 class UserSession(db.Model):
@@ -29,7 +32,7 @@ class UserSession(db.Model):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ip: Mapped[str | None] = mapped_column(String(45))
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -64,7 +67,7 @@ class LoginResult:
     retry_after_minutes: int = 0
 
 
-def _failure_window_start() -> datetime:
+def failure_window_start() -> datetime:
     minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
     return utcnow() - timedelta(minutes=minutes)
 
@@ -72,7 +75,7 @@ def _failure_window_start() -> datetime:
 def _throttle_state(username: str, ip: str) -> tuple[bool, int]:
     """Whether this username or IP has had too many recent failures, and minutes to wait."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
-    window_start = _failure_window_start()
+    window_start = failure_window_start()
     recent = LoginFailure.created_at >= window_start
     by_user = db.session.scalar(
         select(func.count()).where(recent, LoginFailure.username == username)
@@ -93,20 +96,27 @@ def _throttle_state(username: str, ip: str) -> tuple[bool, int]:
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check a username and password, refusing while the username or IP is throttled.
 
-    Unknown users, wrong passwords and deactivated accounts are all counted as failures and
-    are indistinguishable to the caller, so the form cannot be used to probe for usernames.
+    Unknown users, wrong passwords and deactivated accounts are all counted as failures, take
+    as long to answer (a dummy hash is checked), and look the same to the caller, so the form
+    cannot be used to probe for usernames.
     """
     username = username.strip()
     throttled, wait = _throttle_state(username, ip)
+    user = None if throttled else db.session.scalar(select(User).where(User.username == username))
+    stored_hash = user.password_hash if user is not None and user.active else None
+    user_id = user.id if user is not None else None
+    # End the reading transaction before the deliberately slow hash check: on SQLite a
+    # transaction holds the database's write lock, and other sign-ins would wait for it.
+    db.session.commit()
     if throttled:
         return LoginResult(throttled=True, retry_after_minutes=wait)
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    password_ok = check_password_hash(stored_hash or _DUMMY_PASSWORD_HASH, password)
+    if not (password_ok and stored_hash):
         db.session.add(LoginFailure(username=username[:64], ip=ip))
         db.session.commit()
         return LoginResult()
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    return LoginResult(user=user)
+    return LoginResult(user=db.session.get(User, user_id))
 
 
 def start_session(user: User, ip: str | None) -> str:
@@ -125,10 +135,17 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
+def session_cutoff() -> datetime:
+    return utcnow() - timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+
+
 def load_session_user(session_id: str, user_id: int) -> User | None:
-    """The active user owning this session record, in one query; None if it was ended."""
+    """The active user owning this live session record, in one query; None if it has ended."""
     record = db.session.scalar(
-        select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
+        select(UserSession).where(
+            UserSession.id == session_id, UserSession.user_id == user_id,
+            UserSession.created_at >= session_cutoff(),
+        )
     )
     if record is None or not record.user.active:
         return None

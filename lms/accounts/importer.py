@@ -7,6 +7,7 @@ in the caller's transaction, and only for a file without a single error.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class EmployeeImportUpload(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -76,19 +77,50 @@ class ImportPreview:
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
 
+    @property
+    def digest(self) -> str:
+        """Fingerprint of what the preview promises, so a confirm applies what was seen."""
+        seen = [(row.line, row.username, row.status, row.changes) for row in self.rows]
+        return hashlib.sha256(repr(seen).encode("utf-8")).hexdigest()[:32]
+
+
+def _plausible_chinese(text: str) -> bool:
+    """Whether GBK-decoded text reads as Chinese rather than another encoding misread.
+
+    GB18030 accepts almost any byte string, so Big5, Shift-JIS or Latin-1 files "decode" too,
+    into private-use code points and rare characters from GBK's extension areas. Real names
+    and departments are almost all in GB2312's 6,763 common characters.
+    """
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000-\uf8ff]", text):
+        return False
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    common = 0
+    for ch in wide:
+        try:
+            ch.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(wide) >= 0.9
+
 
 def decode_csv_bytes(content: bytes) -> str:
     """Text of a CSV saved as UTF-8 (with or without BOM) or GB18030/GBK."""
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError(_("The file is UTF-16 text. Save it as “CSV UTF-8” and try again."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # GB18030 decodes many byte strings; control characters betray a wrong guess.
+    try:
+        text = content.decode("utf-8-sig")
         if not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
             return text
+    except UnicodeDecodeError:
+        try:
+            text = content.decode("gb18030")
+            if _plausible_chinese(text):
+                return text
+        except UnicodeDecodeError:
+            pass
     raise ImportFileError(
         _("The file's encoding is not recognised. Save it as “CSV UTF-8” or as CSV from Excel "
           "(GBK/GB18030) and try again.")
@@ -117,6 +149,9 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
         header = next(reader)
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
+    except csv.Error as error:
+        raise ImportFileError(_("Line %(line)d cannot be read as CSV (%(reason)s).",
+                                line=1, reason=str(error))) from None
     columns = [_normalise_header(h) for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -125,11 +160,16 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
               columns=", ".join(missing), required=", ".join(REQUIRED_COLUMNS))
         )
     rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        row = {col: (values[i].strip() if i < len(values) else "") for i, col in enumerate(columns)}
-        rows.append((reader.line_num, row))
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            row = {col: (values[i].strip() if i < len(values) else "")
+                   for i, col in enumerate(columns)}
+            rows.append((reader.line_num, row))
+    except csv.Error as error:
+        raise ImportFileError(_("Line %(line)d cannot be read as CSV (%(reason)s).",
+                                line=reader.line_num, reason=str(error))) from None
     if not rows:
         raise ImportFileError(_("The file has a header but no employees."))
     return rows
@@ -215,8 +255,12 @@ def _describe_changes(user: User, fields: UserFields) -> list[str]:
     return changes
 
 
-def preview_import(content: bytes) -> ImportPreview:
-    """Say per row what importing ``content`` would do; raises ImportFileError for the file."""
+def preview_import(content: bytes, may_change_admins: bool = True) -> ImportPreview:
+    """Say per row what importing ``content`` would do; raises ImportFileError for the file.
+
+    ``may_change_admins`` False (an importer who cannot manage roles) makes rows that would
+    change an administrator's account errors.
+    """
     rows = read_rows(decode_csv_bytes(content))
     lookup = _Lookup()
     results: list[RowResult] = []
@@ -245,6 +289,10 @@ def preview_import(content: bytes) -> ImportPreview:
         if existing is not None:
             result.changes = _describe_changes(existing, fields)
             result.status = "update" if result.changes else "unchanged"
+            if result.changes and existing.has_role("admin") and not may_change_admins:
+                result.errors.append(_("“%(name)s” is an administrator; only someone who "
+                                       "manages roles can change that account.",
+                                       name=existing.username))
         results.append(result)
 
     usernames_in_file = set(first_line_of_username)

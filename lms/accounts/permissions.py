@@ -18,6 +18,8 @@ from lms.extensions import login_manager
 
 # Marker for views anyone may open, signed in or not (login, health check, set-password link).
 PUBLIC = "public"
+# Marker for views any signed-in user may use whatever their roles grant (signing out).
+SIGNED_IN = "signed_in"
 
 PERMISSIONS: dict[str, Any] = {
     "view_dashboard": _l("See the dashboard and one's own progress"),
@@ -71,6 +73,26 @@ def require_permission(permission: str) -> Callable:
         return guarded
 
     return decorator
+
+
+def require_login(view: Callable) -> Callable:
+    """Allow the view to every signed-in user, whatever their permissions."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    guarded.required_permission = SIGNED_IN  # type: ignore[attr-defined]
+    return guarded
+
+
+def home_endpoint(user) -> str:
+    """Where a signed-in user lands: the dashboard, or their profile if they cannot see it."""
+    if user.has_permission("view_dashboard"):
+        return "core.dashboard"
+    return "auth.profile"
 
 
 def public(view: Callable) -> Callable:

@@ -7,13 +7,15 @@ from flask_login import current_user, login_user, logout_user
 from lms.accounts import audit, services
 from lms.accounts.auth import (
     authenticate,
+    end_all_sessions,
     end_session,
     find_password_token,
     password_problem,
     start_session,
 )
 from lms.accounts.forms import ChangePasswordForm, LoginForm, PreferencesForm, SetPasswordForm
-from lms.accounts.permissions import public, require_permission
+from lms.accounts.housekeeping import purge_expired_records
+from lms.accounts.permissions import home_endpoint, public, require_login, require_permission
 from lms.core.urls import safe_next_url
 from lms.extensions import db
 
@@ -24,7 +26,7 @@ bp = Blueprint("auth", __name__)
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.dashboard"))
+        return redirect(url_for(home_endpoint(current_user)))
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 400 if form.errors else 200
@@ -36,6 +38,7 @@ def login():
     if result.user is None:
         flash(_("Wrong username or password."), "danger")
         return render_template("accounts/login.html", form=form), 401
+    purge_expired_records()
     # A fresh session on every sign-in: nothing from before survives (no fixation).
     locale = session.get("locale")
     session.clear()
@@ -44,11 +47,11 @@ def login():
         session["locale"] = locale
     login_user(result.user)
     db.session.commit()
-    return redirect(safe_next_url(form.next.data, fallback=url_for("core.dashboard")))
+    return redirect(safe_next_url(form.next.data, fallback=url_for(home_endpoint(result.user))))
 
 
 @bp.post("/logout")
-@require_permission("view_dashboard")
+@require_login
 def logout():
     end_session(session.get("sid"))
     db.session.commit()
@@ -101,6 +104,9 @@ def profile():
         else:
             current_user.set_password(password_form.password.data)
             audit.record("user.password_set", target_user=current_user)
+            # Other browsers signed in with the old password are signed out; this one stays.
+            end_all_sessions(current_user)
+            session["sid"] = start_session(current_user, request.remote_addr)
             db.session.commit()
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))

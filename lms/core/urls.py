@@ -10,6 +10,7 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
-    if "\\" in target:
+    # Backslashes and control characters (CR/LF would split the Location header) never pass.
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return fallback
     return target
