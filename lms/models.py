@@ -1,5 +1,6 @@
 """Every model of the portal, imported in one place so Alembic's autogenerate sees them all."""
 
+import sandbox.models  # noqa: F401, E402  (the sandbox ERP's tables)
 from lms.accounts.audit import AuditEntry
 from lms.accounts.auth import LoginFailure, PasswordToken, UserSession
 from lms.accounts.importer import EmployeeImportUpload

@@ -1,4 +1,22 @@
 """The training ERP every learner practises in (its own models, services, seed and web UI).
 
-Only the package boundary exists so far; the ERP itself is built under issue 3.
+The portal uses only what this module exports; see ``sandbox/README.md``.
 """
+
+from sandbox.api import (
+    default_persona,
+    describe_sandbox,
+    open_context,
+    provision_sandbox,
+    reset_sandbox,
+    sandbox_of,
+)
+
+__all__ = [
+    "default_persona",
+    "describe_sandbox",
+    "open_context",
+    "provision_sandbox",
+    "reset_sandbox",
+    "sandbox_of",
+]
