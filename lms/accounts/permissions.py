@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, Any] = {
     "import_users": _l("Import employees from a CSV file"),
     "manage_roles": _l("Change portal roles' permissions, job roles and departments"),
     "view_audit_log": _l("Browse and export the audit log"),
+    "use_sandbox": _l("Practise in one's own sandbox ERP"),
+    "view_learner_sandboxes": _l("Open learners' sandboxes read-only to help them"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -37,8 +39,8 @@ ROLE_LABELS: dict[str, Any] = {
 }
 
 DEFAULT_GRANTS: dict[str, list[str]] = {
-    "learner": ["view_dashboard", "edit_own_profile"],
-    "trainer": ["view_dashboard", "edit_own_profile"],
+    "learner": ["view_dashboard", "edit_own_profile", "use_sandbox"],
+    "trainer": ["view_dashboard", "edit_own_profile", "use_sandbox", "view_learner_sandboxes"],
     "admin": list(PERMISSIONS),
 }
 
