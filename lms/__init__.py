@@ -143,3 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+
+    from sandbox import blueprint as sandbox_bp
+
+    app.register_blueprint(sandbox_bp)

@@ -11,8 +11,10 @@ from sandbox.api import (
     reset_sandbox,
     sandbox_of,
 )
+from sandbox.views import bp as blueprint
 
 __all__ = [
+    "blueprint",
     "default_persona",
     "describe_sandbox",
     "open_context",

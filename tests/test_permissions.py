@@ -56,6 +56,8 @@ MATRIX = [
     ("/admin/audit", {"learner": 403, "trainer": 403, "admin": 200}),
     ("/admin/audit.csv", {"learner": 403, "trainer": 403, "admin": 200}),
     ("/healthz", {"learner": 200, "trainer": 200, "admin": 200}),
+    ("/sandbox/", {"learner": 200, "trainer": 200, "admin": 200}),
+    ("/sandbox/learners", {"learner": 403, "trainer": 200, "admin": 200}),
 ]
 
 

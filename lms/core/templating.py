@@ -25,6 +25,8 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("core.dashboard", _l("Dashboard"), "view_dashboard"),
+    NavItem("sandbox.home", _l("My sandbox ERP"), "use_sandbox"),
+    NavItem("sandbox.learners", _l("Learners' sandboxes"), "view_learner_sandboxes"),
     NavItem("admin.users", _l("Users"), "manage_users", "admin"),
     NavItem("admin.import_users", _l("Import employees"), "import_users", "admin"),
     NavItem("admin.roles", _l("Roles and permissions"), "manage_roles", "admin"),

@@ -1,0 +1,65 @@
+"""The sandbox ERP's web UI under /sandbox/: its own look, one module per menu.
+
+Every page works on "the sandbox in view": the learner's own, or — for a trainer who chose
+one on /sandbox/learners — a learner's, read-only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, session
+from flask_login import current_user
+
+from lms.extensions import db
+from sandbox.api import open_context, provision_sandbox, sandbox_of
+from sandbox.services.common import SandboxRuleError
+from sandbox.tenancy import SandboxContext
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+VIEWING_KEY = "sandbox_viewing_owner"
+
+
+def sandbox_context() -> SandboxContext:
+    """The context of the sandbox in view, created on first use; cached per request."""
+    if "sandbox_ctx" in g:
+        return g.sandbox_ctx
+    owner_id = session.get(VIEWING_KEY)
+    if owner_id and owner_id != current_user.id:
+        if not current_user.has_permission("view_learner_sandboxes"):
+            session.pop(VIEWING_KEY, None)
+            abort(403)
+        box = sandbox_of(owner_id)
+        if box is None:
+            session.pop(VIEWING_KEY, None)
+            abort(404)
+        g.sandbox_owner = db.session.get(type(current_user._get_current_object()), owner_id)
+        g.sandbox_ctx = open_context(box, read_only=True)
+        return g.sandbox_ctx
+    box = provision_sandbox(current_user.id, [j.code for j in current_user.job_roles])
+    db.session.commit()
+    g.sandbox_owner = current_user._get_current_object()
+    g.sandbox_ctx = open_context(box)
+    return g.sandbox_ctx
+
+
+def run_action(action) -> bool:
+    """Run a sandbox operation and commit; on a refused rule roll back, flash why, False."""
+    try:
+        action()
+        db.session.commit()
+    except SandboxRuleError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return False
+    return True
+
+
+@bp.app_context_processor
+def _menu():
+    from sandbox.views.menu import visible_menu
+
+    return {"sandbox_menu": visible_menu}
+
+
+from sandbox.views import home, master, trainer  # noqa: E402, F401
+
+__all__ = ["bp", "run_action", "sandbox_context"]
