@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_migrate import upgrade
 from sqlalchemy import MetaData
 
+import sandbox
 from lms.accounts import services
 from lms.extensions import db
 
@@ -58,5 +59,7 @@ def seed_demo_company() -> None:
             job_role_codes=[person.job_role] if person.job_role else [],
             role_names=[person.role],
         )
-        services.create_user(fields, password=DEMO_PASSWORD)
+        user = services.create_user(fields, password=DEMO_PASSWORD)
+        # Every demo person has their training ERP ready, acting as their job's persona.
+        sandbox.provision_sandbox(user.id, fields.job_role_codes)
     db.session.commit()

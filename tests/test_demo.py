@@ -42,6 +42,12 @@ def test_demo_builds_company_and_everyone_signs_in(demo_app):
             assert user.department is not None
             assert user.has_role(person.role)
         assert users["sales1"].job_roles[0].code == "sales"
+        import sandbox
+
+        for username, persona in (("sales1", "sales_clerk"), ("stock1", "warehouse_keeper"),
+                                  ("finance1", "accountant"), ("it1", "it_admin")):
+            box = sandbox.sandbox_of(users[username].id)
+            assert sandbox.open_context(box).persona.code == persona
         assert users["it1"].job_roles[0].code == "it_support"
         db.session.remove()
 
