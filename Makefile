@@ -48,7 +48,7 @@ test: system-packages $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check lms sandbox tests wsgi.py
+	$(BIN)/ruff check lms sandbox tests benchmarks wsgi.py
 
 translations: $(VENV)/.installed
 	$(BIN)/lms translate update

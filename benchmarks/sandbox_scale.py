@@ -119,7 +119,7 @@ def main() -> None:
     print(f"\n{dialect}, {args.sandboxes} sandboxes (provisioned in "
           f"{provision_seconds:.0f} s, {provision_seconds / max(1, args.sandboxes - 1) * 1000:.0f}"
           f" ms each); median / max of {REPEATS} runs, ms\n")
-    print("| operation | 1 sandbox | %d sandboxes |" % args.sandboxes)
+    print(f"| operation | 1 sandbox | {args.sandboxes} sandboxes |")
     print("| --- | --- | --- |")
     for name in alone:
         a_med, a_max = alone[name]
