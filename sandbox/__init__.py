@@ -11,10 +11,26 @@ from sandbox.api import (
     reset_sandbox,
     sandbox_of,
 )
+from sandbox.checks import (
+    CheckResult,
+    CheckSpecError,
+    describe_checks,
+    ensure_valid_checks,
+    evaluate_checks,
+    parse_checks_yaml,
+    validate_checks,
+)
 from sandbox.views import bp as blueprint
 
 __all__ = [
+    "CheckResult",
+    "CheckSpecError",
     "blueprint",
+    "describe_checks",
+    "ensure_valid_checks",
+    "evaluate_checks",
+    "parse_checks_yaml",
+    "validate_checks",
     "default_persona",
     "describe_sandbox",
     "open_context",

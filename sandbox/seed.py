@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert
 
+from lms.database import utcnow
 from lms.extensions import db
 from sandbox import seed_data as data
 from sandbox.models import (
@@ -61,8 +62,10 @@ class _Seeder:
     def __init__(self, sandbox_id: int, today: date) -> None:
         self.sandbox_id = sandbox_id
         self.shift = today - date.fromisoformat(data.SEED_TODAY)
-        # Seeded documents were made "before" the sandbox existed: the morning of its day.
-        self.seeded_at = datetime.combine(today, time(8, 0), COMPANY_ZONE).astimezone(UTC)
+        # Seeded documents were made "before" the sandbox existed: the morning of its day,
+        # or a moment ago for a reset before eight — never in the future.
+        morning = datetime.combine(today, time(8, 0), COMPANY_ZONE).astimezone(UTC)
+        self.seeded_at = min(morning, utcnow() - timedelta(seconds=1))
         self.today = today
 
     def day(self, iso: str) -> date:

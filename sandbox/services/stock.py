@@ -23,7 +23,7 @@ def move_stock(ctx: SandboxContext, product: Product, warehouse: Warehouse, quan
     """Add (quantity > 0) or take (< 0) stock, with a ledger line; never below zero."""
     level = ctx.scalar(select(StockLevel).where(StockLevel.product_id == product.id,
                                                 StockLevel.warehouse_id == warehouse.id)
-                       .with_for_update())
+                       .with_for_update(of=StockLevel))
     if level is None:
         level = ctx.add(StockLevel(product=product, warehouse=warehouse, quantity=Decimal("0")))
     if level.quantity + quantity < 0:

@@ -60,6 +60,6 @@ def _menu():
     return {"sandbox_menu": visible_menu}
 
 
-from sandbox.views import home, master, trainer  # noqa: E402, F401
+from sandbox.views import home, master, sales, trainer  # noqa: E402, F401
 
 __all__ = ["bp", "run_action", "sandbox_context"]

@@ -16,6 +16,11 @@
     });
   });
 
+  // Print buttons print the page (the print stylesheet hides menus and actions).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // Copy buttons put the text of their target element on the clipboard.
   document.querySelectorAll("[data-copy-target]").forEach(function (button) {
     button.addEventListener("click", function () {
