@@ -34,6 +34,9 @@ from sandbox.models import (
 from sandbox.seed import company_today
 from sandbox.services.ledger import build_entry
 
+# Assertions below read messages in English, the language they were written in.
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 SALES_ORDER_YAML = """
 - description: "A sales order for 上海锦程酒店用品有限公司 with at least 20 × P6204, delivered"
   document: sales_order

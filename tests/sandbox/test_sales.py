@@ -28,6 +28,9 @@ from sandbox.services import sales
 from sandbox.services.common import SandboxPermissionError, SandboxRuleError
 from sandbox.services.stock import on_hand
 
+# Assertions below read messages in English, the language they were written in.
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 D = Decimal
 
 
