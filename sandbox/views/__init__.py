@@ -6,6 +6,8 @@ one on /sandbox/learners — a learner's, read-only.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, g, session
 from flask_login import current_user
 
@@ -34,8 +36,10 @@ def sandbox_context() -> SandboxContext:
         g.sandbox_owner = db.session.get(type(current_user._get_current_object()), owner_id)
         g.sandbox_ctx = open_context(box, read_only=True)
         return g.sandbox_ctx
-    box = provision_sandbox(current_user.id, [j.code for j in current_user.job_roles])
-    db.session.commit()
+    box = sandbox_of(current_user.id)
+    if box is None:  # first visit: create and seed it
+        box = provision_sandbox(current_user.id, [j.code for j in current_user.job_roles])
+        db.session.commit()
     g.sandbox_owner = current_user._get_current_object()
     g.sandbox_ctx = open_context(box)
     return g.sandbox_ctx
@@ -53,6 +57,14 @@ def run_action(action) -> bool:
     return True
 
 
+@bp.app_template_filter("quantity")
+def format_quantity(value) -> str:
+    """50.000 → 50, 2.500 → 2.5: quantities as people write them."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
 @bp.app_context_processor
 def _menu():
     from sandbox.views.menu import visible_menu
@@ -60,6 +72,15 @@ def _menu():
     return {"sandbox_menu": visible_menu}
 
 
-from sandbox.views import home, master, sales, trainer  # noqa: E402, F401
+from sandbox.views import (  # noqa: E402, F401
+    admin,
+    finance,
+    home,
+    inventory,
+    master,
+    purchasing,
+    sales,
+    trainer,
+)
 
 __all__ = ["bp", "run_action", "sandbox_context"]

@@ -9,6 +9,7 @@ MENU = [
         ("sandbox.customer_invoices", _l("Customer invoices")),
     ]),
     (_l("Purchasing"), [
+        ("sandbox.purchase_requisitions", _l("Purchase requisitions")),
         ("sandbox.purchase_orders", _l("Purchase orders")),
         ("sandbox.supplier_bills", _l("Supplier bills")),
     ]),
@@ -17,6 +18,7 @@ MENU = [
         ("sandbox.reorder_alerts", _l("Reorder alerts")),
         ("sandbox.transfers", _l("Transfers")),
         ("sandbox.stock_counts", _l("Stock counts")),
+        ("sandbox.stock_moves", _l("Stock moves")),
     ]),
     (_l("Finance"), [
         ("sandbox.journal_entries", _l("Journal entries")),
