@@ -126,7 +126,8 @@ def _checked_value(key: str, value) -> str:
         return text
     if key == "vat_rate":
         rate = _decimal(text.rstrip("%").strip())
-        if not rate.is_finite() or rate != rate.to_integral_value() \
+        # Range first: int() of 1e999999999 would take minutes.
+        if not rate.is_finite() or not 0 <= rate <= 100 or rate != rate.to_integral_value() \
                 or str(int(rate)) not in VAT_RATES:
             raise SandboxRuleError(_("The VAT rate must be one of: %(rates)s.",
                                      rates=", ".join(VAT_RATES)))

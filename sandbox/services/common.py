@@ -65,6 +65,38 @@ def positive_amount(value, what: str) -> Decimal:
     return amount
 
 
+# What a document may hold, well inside the columns (Quantity 14,3 and Money 14,2), so sums
+# of lines and stock built up over many receipts still fit.
+MAX_QUANTITY = Decimal("1e9")
+MAX_AMOUNT = Decimal("1e10")
+
+
+def quantity_value(value, what: str) -> Decimal:
+    """A quantity greater than zero, below MAX_QUANTITY, with at most three decimals."""
+    quantity = positive_amount(value, what)
+    if quantity >= MAX_QUANTITY:
+        raise SandboxRuleError(_("%(what)s is too large.", what=what))
+    if quantity != quantity.quantize(Decimal("0.001")):
+        raise SandboxRuleError(_("%(what)s can have at most three decimals.", what=what))
+    return quantity
+
+
+def money_value(value, what: str) -> Decimal:
+    """An amount greater than zero, below MAX_AMOUNT, in yuan and fen (two decimals)."""
+    amount = positive_amount(value, what)
+    if amount >= MAX_AMOUNT:
+        raise SandboxRuleError(_("%(what)s is too large.", what=what))
+    if amount != amount.quantize(CENT):
+        raise SandboxRuleError(_("%(what)s can have at most two decimals.", what=what))
+    return amount
+
+
+def check_line_amount(amount: Decimal, what: str) -> None:
+    """Refuse a line whose value (quantity × price) is beyond what a document may hold."""
+    if amount >= MAX_AMOUNT:
+        raise SandboxRuleError(_("%(what)s is too large.", what=what))
+
+
 def require_state(document, allowed: tuple[str, ...]) -> None:
     """Refuse to act on a document in a state the action does not apply to."""
     if document.state not in allowed:

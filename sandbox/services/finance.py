@@ -25,9 +25,10 @@ from sandbox.models import (
 from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
+    MAX_AMOUNT,
     SandboxRuleError,
+    money_value,
     not_own_document,
-    positive_amount,
     require,
     require_state,
 )
@@ -50,6 +51,8 @@ def _amount(value, code: str) -> Decimal:
     if not amount.is_finite():
         raise SandboxRuleError(_("Line for account %(code)s: the amount is not a number.",
                                  code=code))
+    if abs(amount) >= MAX_AMOUNT:
+        raise SandboxRuleError(_("%(what)s is too large.", what=code))
     return amount
 
 
@@ -119,6 +122,8 @@ def post_journal(ctx: SandboxContext, entry: JournalEntry) -> JournalEntry:
     """Post a draft entry: from now on it counts in the ledger and cannot be edited."""
     require(ctx, "finance.post")
     require_state(entry, ("draft",))
+    # Four eyes: whoever entered the draft does not post it too (unless allowed).
+    not_own_document(ctx, entry)
     entry.state = "posted"
     entry.posted_by = ctx.persona.code
     ctx.log("journal_entry.post", entry, amount=str(entry.total_debit))
@@ -133,6 +138,11 @@ def reverse_journal(ctx: SandboxContext, entry: JournalEntry) -> JournalEntry:
     if entry.reversal_of_id is not None:
         raise SandboxRuleError(_("%(number)s is itself a reversal and cannot be reversed.",
                                  number=entry.number))
+    if entry.source_type is not None:
+        # Reversing it alone would leave the document (an invoice, a delivery) as it was.
+        raise SandboxRuleError(
+            _("%(number)s was posted by %(source)s; correct that document instead of "
+              "reversing its entry.", number=entry.number, source=entry.source_number or "?"))
     already = ctx.scalar(select(JournalEntry.number)
                          .where(JournalEntry.reversal_of_id == entry.id))
     if already:
@@ -160,7 +170,7 @@ def submit_expense(ctx: SandboxContext, account_code: str, amount,
         raise SandboxRuleError(
             _("%(code)s is not an expense account (66xx) that claims can be made against.",
               code=account_code))
-    value = positive_amount(amount, _("Amount")).quantize(CENT)
+    value = money_value(amount, _("Amount"))
     description = (description or "").strip()
     if not description:
         raise SandboxRuleError(_("Describe what the expense was for."))

@@ -25,7 +25,13 @@ from sandbox.models import (
     Warehouse,
 )
 from sandbox.seed import company_today
-from sandbox.services.common import CENT, SandboxRuleError, positive_amount, require, switch_on
+from sandbox.services.common import (
+    CENT,
+    SandboxRuleError,
+    quantity_value,
+    require,
+    switch_on,
+)
 from sandbox.services.ledger import build_entry
 from sandbox.services.stock import move_stock, on_hand
 from sandbox.tenancy import SandboxContext
@@ -108,10 +114,7 @@ def reorder_alerts(ctx: SandboxContext) -> list[dict]:
 
 # Transfers ---------------------------------------------------------------------------------
 def _quantity(value, what: str) -> Decimal:
-    quantity = positive_amount(value, what)
-    if quantity != quantity.quantize(THOUSANDTH):
-        raise SandboxRuleError(_("%(what)s can have at most three decimals.", what=what))
-    return quantity
+    return quantity_value(value, what)
 
 
 def create_transfer(ctx: SandboxContext, from_code: str, to_code: str, lines) -> Transfer:
@@ -186,6 +189,12 @@ def start_count(ctx: SandboxContext, warehouse_code: str, skus=None) -> StockCou
     """
     require(ctx, "inventory.count")
     warehouse = _warehouse(ctx, warehouse_code)
+    open_sheet = ctx.scalar(select(StockCount).where(StockCount.warehouse_id == warehouse.id,
+                                                     StockCount.state == "counting"))
+    if open_sheet is not None:
+        # Two sheets over the same stock would apply the same variance twice.
+        raise SandboxRuleError(_("%(number)s is still being counted in %(warehouse)s; post it "
+                                 "first.", number=open_sheet.number, warehouse=warehouse.name))
     if skus:
         products = {product.id: product for product in (_product(ctx, sku) for sku in skus)}
         products = sorted(products.values(), key=lambda product: product.sku)
@@ -259,6 +268,13 @@ def post_count(ctx: SandboxContext, count: StockCount) -> JournalEntry | None:
     if uncounted:
         raise SandboxRuleError(_("Enter a counted quantity for every line first: %(skus)s.",
                                  skus=", ".join(sorted(uncounted))))
+    moved = [line.product.sku for line in count.lines
+             if on_hand(ctx, line.product, count.warehouse) != line.system_quantity]
+    if moved:
+        # The variance is counted minus the stock when counting began; if stock moved since,
+        # it would no longer be the difference between the shelf and the books.
+        raise SandboxRuleError(_("Stock of %(skus)s changed after counting began; start a new "
+                                 "count sheet.", skus=", ".join(sorted(moved))))
     variances = [(line, line.variance) for line in count.lines if line.variance]
     for line, variance in variances:  # checked first: a refusal adjusts nothing
         available = on_hand(ctx, line.product, count.warehouse)

@@ -28,9 +28,11 @@ from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
     SandboxRuleError,
+    check_line_amount,
+    money_value,
     not_own_document,
     parameter,
-    positive_amount,
+    quantity_value,
     require,
     require_state,
     vat_rate,
@@ -70,7 +72,7 @@ def create_requisition(ctx: SandboxContext, sku: str, quantity, reason: str = ""
     """A request to buy a product (state open)."""
     require(ctx, "purchasing.requisition")
     product = _product(ctx, sku)
-    qty = positive_amount(quantity, _("Quantity"))
+    qty = quantity_value(quantity, _("Quantity"))
     requisition = ctx.add(PurchaseRequisition(**_document_fields(ctx, "PR", "open"),
                                               product=product, quantity=qty,
                                               reason=(reason or "").strip() or None))
@@ -85,9 +87,10 @@ def _checked_lines(ctx: SandboxContext, lines) -> list[tuple[Product, Decimal, D
     checked = []
     for sku, quantity, unit_price in lines or []:
         product = _product(ctx, sku)
-        qty = positive_amount(quantity, _("Quantity of %(sku)s", sku=sku))
+        qty = quantity_value(quantity, _("Quantity of %(sku)s", sku=sku))
         price = product.cost if unit_price in (None, "") else \
-            positive_amount(unit_price, _("Unit price of %(sku)s", sku=sku))
+            money_value(unit_price, _("Unit price of %(sku)s", sku=sku))
+        check_line_amount(price * qty, _("The value of %(sku)s", sku=sku))
         checked.append((product, qty, Decimal(price).quantize(CENT)))
     if not checked:
         raise SandboxRuleError(_("A purchase order needs at least one line."))
@@ -238,8 +241,8 @@ def _receipt_quantities(order: PurchaseOrder, quantities) -> list[tuple[Purchase
                 raise SandboxRuleError(_("%(number)s has no such line.", number=order.number))
             if _is_zero(quantity):
                 continue
-            wanted.append((line, positive_amount(quantity, _("Quantity of %(sku)s",
-                                                            sku=line.product.sku))))
+            wanted.append((line, quantity_value(quantity, _("Quantity of %(sku)s",
+                                                           sku=line.product.sku))))
     for line, quantity in wanted:
         remaining = line.quantity - line.received_quantity
         if quantity > remaining:
@@ -317,7 +320,7 @@ def pay_bill(ctx: SandboxContext, bill: SupplierBill, amount) -> SupplierPayment
     """Pay (part of) an open bill from the bank: Dr 2202 / Cr 1002."""
     require(ctx, "purchasing.pay")
     require_state(bill, ("open", "partially_paid"))
-    paid = positive_amount(amount, _("Amount")).quantize(CENT)
+    paid = money_value(amount, _("Amount"))
     if paid > bill.open_amount:
         raise SandboxRuleError(
             _("%(amount)s is more than the %(open)s still open on %(number)s.",

@@ -31,8 +31,10 @@ from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
     SandboxRuleError,
+    check_line_amount,
+    money_value,
     not_own_document,
-    positive_amount,
+    quantity_value,
     require,
     require_state,
     switch_on,
@@ -45,7 +47,8 @@ from sandbox.tenancy import SandboxContext
 ZERO = Decimal("0")
 EDITABLE_STATES = ("quotation", "rejected")
 # Orders that hold part of the customer's credit until they are invoiced.
-CREDIT_HOLDING_STATES = ("pending_approval", "confirmed", "partially_delivered")
+# (Delivered orders too: what is delivered but not yet invoiced is owed all the same.)
+CREDIT_HOLDING_STATES = ("pending_approval", "confirmed", "partially_delivered", "delivered")
 DELIVERABLE_STATES = ("confirmed", "partially_delivered")
 INVOICEABLE_STATES = ("confirmed", "partially_delivered", "delivered")
 OPEN_INVOICE_STATES = ("open", "partially_paid")
@@ -63,10 +66,7 @@ def _document_fields(ctx: SandboxContext, prefix: str, state: str) -> dict:
 
 def _quantity(value, what: str) -> Decimal:
     """A quantity greater than zero with at most three decimals (what the column keeps)."""
-    quantity = positive_amount(value, what)
-    if quantity != quantity.quantize(Decimal("0.001")):
-        raise SandboxRuleError(_("%(what)s can have at most three decimals.", what=what))
-    return quantity
+    return quantity_value(value, what)
 
 
 def _discount(value, sku: str) -> Decimal:
@@ -74,7 +74,9 @@ def _discount(value, sku: str) -> Decimal:
         discount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise SandboxRuleError(_("The discount of %(sku)s must be a number.", sku=sku)) from None
-    if not discount.is_finite() or discount < 0 or discount >= 100:
+    # Rounded first: 99.999 would otherwise become 100.00 after the check.
+    if not discount.is_finite() or abs(discount) >= 1000 \
+            or not 0 <= discount.quantize(CENT) < 100:
         raise SandboxRuleError(
             _("The discount of %(sku)s must be at least 0 and below 100.", sku=sku))
     return discount.quantize(CENT)
@@ -124,6 +126,7 @@ def _priced_lines(ctx: SandboxContext, customer: Customer, lines) -> list[SalesO
             raise SandboxRuleError(_("There is no product %(sku)s.", sku=sku))
         qty = _quantity(quantity, _("Quantity of %(sku)s", sku=sku))
         list_price, policy, _extra = price_line(ctx, customer, product, qty)
+        check_line_amount(list_price * qty, _("The value of %(sku)s", sku=sku))
         priced.append(SalesOrderLine(
             product=product, quantity=qty, list_price=list_price, policy_discount_pct=policy,
             discount_pct=policy if discount is None else _discount(discount, sku),
@@ -330,9 +333,7 @@ def receive_payment(ctx: SandboxContext, invoice: CustomerInvoice, amount) -> Cu
     """Record a customer's payment against an open invoice (at most what is still open)."""
     require(ctx, "sales.receive_payment")
     require_state(invoice, OPEN_INVOICE_STATES)
-    paid = positive_amount(amount, _("Amount"))
-    if paid != paid.quantize(CENT):
-        raise SandboxRuleError(_("%(what)s can have at most two decimals.", what=_("Amount")))
+    paid = money_value(amount, _("Amount"))
     if paid > invoice.open_amount:
         raise SandboxRuleError(_("%(amount)s is more than the %(open)s still open on "
                                  "%(number)s.", amount=f"{paid:,.2f}",

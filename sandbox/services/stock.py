@@ -32,6 +32,9 @@ def move_stock(ctx: SandboxContext, product: Product, warehouse: Warehouse, quan
               "%(wanted)s needed.", sku=product.sku, name=product.name,
               warehouse=warehouse.name, available=f"{level.quantity:g}",
               wanted=f"{-quantity:g}"))
+    if level.quantity + quantity >= Decimal("1e11"):
+        raise SandboxRuleError(_("%(sku)s: that much stock does not fit in %(warehouse)s.",
+                                 sku=product.sku, warehouse=warehouse.name))
     level.quantity += quantity
     return ctx.add(StockMove(
         product=product, warehouse=warehouse, quantity=quantity, unit_cost=product.cost,

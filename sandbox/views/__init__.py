@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, g, session
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
 from sandbox.api import open_context, provision_sandbox, sandbox_of
@@ -38,8 +39,12 @@ def sandbox_context() -> SandboxContext:
         return g.sandbox_ctx
     box = sandbox_of(current_user.id)
     if box is None:  # first visit: create and seed it
-        box = provision_sandbox(current_user.id, [j.code for j in current_user.job_roles])
-        db.session.commit()
+        try:
+            box = provision_sandbox(current_user.id, [j.code for j in current_user.job_roles])
+            db.session.commit()
+        except IntegrityError:  # a second tab created it at the same moment
+            db.session.rollback()
+            box = sandbox_of(current_user.id)
     g.sandbox_owner = current_user._get_current_object()
     g.sandbox_ctx = open_context(box)
     return g.sandbox_ctx

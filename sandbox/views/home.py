@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.forms import ConfirmForm
 from lms.accounts.permissions import require_permission
+from lms.core.urls import safe_next_url
 from sandbox.api import describe_sandbox, reset_sandbox
 from sandbox.models import SbActivity, SbUser
 from sandbox.services.common import SandboxReadOnlyError, SandboxRuleError
@@ -49,7 +50,7 @@ def switch_persona():
 
     if run_action(switch):
         flash(_("You are now acting as %(name)s.", name=g.sandbox_ctx.persona.name), "success")
-    return redirect(request.form.get("next") or url_for("sandbox.home"), 303)
+    return redirect(safe_next_url(request.form.get("next"), url_for("sandbox.home")), 303)
 
 
 @bp.post("/reset")

@@ -142,9 +142,9 @@ def test_a_sales_clerk_cannot_write_or_post_journals(box):
 
 
 def test_reversal_nets_to_zero_and_cannot_be_repeated(box):
-    boss = act(box, "finance_manager")
+    boss, accountant = act(box, "finance_manager"), act(box, "accountant")
     before = balances(boss)
-    original = post_journal(boss, create_journal(boss, "报销办公用品", OFFICE))
+    original = post_journal(boss, create_journal(accountant, "报销办公用品", OFFICE))
     reversal = reverse_journal(boss, original)
     assert reversal.state == "posted" and reversal.reversal_of_id == original.id
     assert reversal.memo == f"冲销 {original.number}"
@@ -283,3 +283,25 @@ def test_payable_ageing_of_the_seeded_and_new_bills(box):
             payable_ageing(ctx, today=company_today() + timedelta(days=100))}
     assert late["S003"].over_90 == Decimal("72320.00")  # 113 days
     assert late["S014"].days_31_60 == Decimal("5243.20")  # 55 days
+
+
+def test_whoever_enters_an_entry_does_not_post_it(box, db):
+    boss = act(box, "finance_manager")
+    draft = create_journal(boss, "自己录入", OFFICE)
+    db.session.commit()
+    refused(post_journal, boss, entry(boss, draft.number), match=draft.number)
+    assert entry(boss, draft.number).state == "draft"
+
+
+def test_automatic_postings_are_corrected_through_their_document(box, db):
+    from sandbox.services.sales import create_order, deliver, submit_order
+
+    clerk, keeper = act(box, "sales_clerk"), act(box, "warehouse_keeper")
+    order = submit_order(clerk, create_order(clerk, "C0002", [("P1001", 2, None)]))
+    delivery = deliver(keeper, order)
+    db.session.commit()
+    boss = act(box, "finance_manager")
+    posted = boss.scalar(select(JournalEntry).where(JournalEntry.source_number ==
+                                                    delivery.number))
+    refused(reverse_journal, boss, posted, match=delivery.number)
+    assert boss.get(JournalEntry, posted.id).state == "posted"
