@@ -50,6 +50,32 @@ def sandbox_context() -> SandboxContext:
     return g.sandbox_ctx
 
 
+# Ids beyond a 32-bit integer are no row of ours: 404, not a database error.
+MAX_ID = 2**31 - 1
+
+
+def row_or_404(ctx: SandboxContext, model, row_id: int):
+    """The row of the sandbox in view with that id, or 404 (other sandboxes' ids too)."""
+    row = ctx.get(model, row_id) if row_id <= MAX_ID else None
+    if row is None:
+        abort(404)
+    return row
+
+
+def can(ctx: SandboxContext, permission: str) -> bool:
+    """Whether the page should offer an action: the persona may, and the view is writable."""
+    return not ctx.read_only and ctx.persona is not None and ctx.persona.can(permission)
+
+
+def may(ctx: SandboxContext, *permissions: str) -> dict[str, bool]:
+    return {permission: can(ctx, permission) for permission in permissions}
+
+
+def may_see_reports(ctx: SandboxContext) -> bool:
+    """Reports need "reports.view"; a trainer's read-only look may always see them."""
+    return ctx.read_only or (ctx.persona is not None and ctx.persona.can("reports.view"))
+
+
 def run_action(action) -> bool:
     """Run a sandbox operation and commit; on a refused rule roll back, flash why, False."""
     try:

@@ -14,9 +14,8 @@ from sandbox.models import SbParameter, SbRole, SbUser
 from sandbox.permissions import SANDBOX_PERMISSIONS
 from sandbox.services import admin
 from sandbox.services.common import require
-from sandbox.views import bp, run_action, sandbox_context
+from sandbox.views import bp, can, may_see_reports, row_or_404, run_action, sandbox_context
 
-MAX_ID = 2**31 - 1
 PARAMETER_LABELS = {
     "credit_check": (_l("Credit check on sales orders"),
                      _l("Orders beyond the customer's remaining credit need approval.")),
@@ -31,12 +30,6 @@ PARAMETER_LABELS = {
 }
 
 
-def _may(ctx, permission: str) -> bool:
-    return not ctx.read_only and ctx.persona is not None and ctx.persona.can(permission)
-
-
-def _may_see_reports(ctx) -> bool:
-    return ctx.read_only or (ctx.persona is not None and ctx.persona.can("reports.view"))
 
 
 def _users_page(ctx, matrix=None, status=200):
@@ -46,8 +39,8 @@ def _users_page(ctx, matrix=None, status=200):
     return render_template(
         "sandbox/admin/users.html", ctx=ctx, form=ConfirmForm(), roles=roles, matrix=matrix,
         users=ctx.scalars(select(SbUser).order_by(SbUser.id)).all(),
-        permissions=SANDBOX_PERMISSIONS, may_manage=_may(ctx, "admin.users"),
-        report=admin.permission_report(ctx) if _may_see_reports(ctx) else None,
+        permissions=SANDBOX_PERMISSIONS, may_manage=can(ctx, "admin.users"),
+        report=admin.permission_report(ctx) if may_see_reports(ctx) else None,
     ), status
 
 
@@ -58,10 +51,7 @@ def admin_users():
 
 
 def _user_or_404(ctx, user_id: int) -> SbUser:
-    user = ctx.get(SbUser, user_id) if user_id <= MAX_ID else None
-    if user is None:
-        abort(404)
-    return user
+    return row_or_404(ctx, SbUser, user_id)
 
 
 @bp.post("/admin/users/<int:user_id>/role")
@@ -127,7 +117,7 @@ def _parameters_page(ctx, posted_key=None, posted_value=None, status=200):
     return render_template(
         "sandbox/admin/parameters.html", ctx=ctx, form=ConfirmForm(), keys=admin.PARAMETER_KEYS,
         values=values, labels=PARAMETER_LABELS, switches=admin.SWITCHES,
-        vat_rates=admin.VAT_RATES, others=others, may_change=_may(ctx, "admin.parameters"),
+        vat_rates=admin.VAT_RATES, others=others, may_change=can(ctx, "admin.parameters"),
         posted_key=posted_key,
     ), status
 

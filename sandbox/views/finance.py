@@ -25,31 +25,15 @@ from sandbox.models import (
     SupplierPayment,
 )
 from sandbox.services import finance
-from sandbox.views import bp, run_action, sandbox_context
+from sandbox.views import bp, may, may_see_reports, row_or_404, run_action, sandbox_context
 
 LINE_ROWS = 8
 JOURNAL_STATES = ("draft", "posted", "reversed")
 EXPENSE_STATES = ("submitted", "approved", "rejected", "paid")
-MAX_ID = 2**31 - 1
 ZERO = Decimal("0.00")
 
 
-def _get_or_404(ctx, model, row_id: int):
-    row = ctx.get(model, row_id) if row_id <= MAX_ID else None
-    if row is None:
-        abort(404)
-    return row
 
-
-def _may(ctx, *permissions: str) -> dict[str, bool]:
-    persona = ctx.persona
-    return {permission: (not ctx.read_only and persona is not None and persona.can(permission))
-            for permission in permissions}
-
-
-def _may_see_reports(ctx) -> bool:
-    """Reports need "reports.view"; a trainer's read-only look may always see them."""
-    return ctx.read_only or (ctx.persona is not None and ctx.persona.can("reports.view"))
 
 
 # Journal entries -----------------------------------------------------------------------------
@@ -117,7 +101,7 @@ def new_journal_entry():
 @require_permission("use_sandbox")
 def edit_journal_entry(entry_id: int):
     ctx = sandbox_context()
-    entry = _get_or_404(ctx, JournalEntry, entry_id)
+    entry = row_or_404(ctx, JournalEntry, entry_id)
     if request.method == "GET":
         rows = [(line.account.code, f"{line.debit:.2f}" if line.debit else "",
                  f"{line.credit:.2f}" if line.credit else "") for line in entry.lines]
@@ -128,7 +112,7 @@ def edit_journal_entry(entry_id: int):
     memo = request.form.get("memo", "")[:200]
     if not run_action(lambda: finance.update_journal(ctx, entry, memo, rows)):
         return _journal_form_page(ctx, rows, memo,
-                                  entry=_get_or_404(ctx, JournalEntry, entry_id), status=422)
+                                  entry=row_or_404(ctx, JournalEntry, entry_id), status=422)
     flash(_("%(number)s is saved.", number=entry.number), "success")
     return redirect(url_for("sandbox.journal_entry", entry_id=entry.id), 303)
 
@@ -168,14 +152,14 @@ def _source_link(ctx, entry: JournalEntry) -> str | None:
 @require_permission("use_sandbox")
 def journal_entry(entry_id: int):
     ctx = sandbox_context()
-    entry = _get_or_404(ctx, JournalEntry, entry_id)
+    entry = row_or_404(ctx, JournalEntry, entry_id)
     reversal = ctx.scalar(select(JournalEntry).where(JournalEntry.reversal_of_id == entry.id))
     original = (ctx.get(JournalEntry, entry.reversal_of_id)
                 if entry.reversal_of_id is not None else None)
     return render_template(
         "sandbox/finance/journal.html", ctx=ctx, entry=entry, reversal=reversal,
         original=original, source_url=_source_link(ctx, entry),
-        may=_may(ctx, "finance.journal", "finance.post"), form=ConfirmForm(),
+        may=may(ctx, "finance.journal", "finance.post"), form=ConfirmForm(),
     )
 
 
@@ -189,7 +173,7 @@ JOURNAL_ACTIONS = {
 @require_permission("use_sandbox")
 def journal_entry_action(entry_id: int, action: str):
     ctx = sandbox_context()
-    entry = _get_or_404(ctx, JournalEntry, entry_id)
+    entry = row_or_404(ctx, JournalEntry, entry_id)
     if action not in JOURNAL_ACTIONS:
         abort(404)
     if not ConfirmForm().validate_on_submit():
@@ -224,7 +208,7 @@ def _expenses_page(ctx, status=200):
     return render_template(
         "sandbox/finance/expenses.html", ctx=ctx, claims=ctx.scalars(query).all(), q=text,
         state=state, states=EXPENSE_STATES, accounts=_expense_accounts(ctx), form=ConfirmForm(),
-        may_submit=_may(ctx, "expense.submit")["expense.submit"],
+        may_submit=may(ctx, "expense.submit")["expense.submit"],
         account_code=request.form.get("account", "")[:10],
         amount=request.form.get("amount", "")[:20],
         description=request.form.get("description", "")[:200],
@@ -256,12 +240,12 @@ def expense_claims():
 @require_permission("use_sandbox")
 def expense_claim(claim_id: int):
     ctx = sandbox_context()
-    claim = _get_or_404(ctx, ExpenseClaim, claim_id)
+    claim = row_or_404(ctx, ExpenseClaim, claim_id)
     payment = ctx.scalar(select(JournalEntry).where(JournalEntry.source_type == "ExpenseClaim",
                                                     JournalEntry.source_id == claim.id))
     return render_template(
         "sandbox/finance/expense.html", ctx=ctx, claim=claim, payment=payment,
-        may=_may(ctx, "finance.expense_approve", "finance.expense_pay"), form=ConfirmForm(),
+        may=may(ctx, "finance.expense_approve", "finance.expense_pay"), form=ConfirmForm(),
     )
 
 
@@ -278,7 +262,7 @@ EXPENSE_ACTIONS = {
 @require_permission("use_sandbox")
 def expense_claim_action(claim_id: int, action: str):
     ctx = sandbox_context()
-    claim = _get_or_404(ctx, ExpenseClaim, claim_id)
+    claim = row_or_404(ctx, ExpenseClaim, claim_id)
     if action not in EXPENSE_ACTIONS:
         abort(404)
     if not ConfirmForm().validate_on_submit():
@@ -296,7 +280,7 @@ def expense_claim_action(claim_id: int, action: str):
 @require_permission("use_sandbox")
 def trial_balance():
     ctx = sandbox_context()
-    if not _may_see_reports(ctx):
+    if not may_see_reports(ctx):
         return render_template("sandbox/finance/trial_balance.html", ctx=ctx, allowed=False,
                                rows=[]), 403
     rows = finance.trial_balance(ctx)
@@ -321,7 +305,7 @@ def _bucket_totals(rows) -> dict[str, Decimal]:
 @require_permission("use_sandbox")
 def ageing():
     ctx = sandbox_context()
-    if not _may_see_reports(ctx):
+    if not may_see_reports(ctx):
         return render_template("sandbox/finance/ageing.html", ctx=ctx, allowed=False), 403
     receivable = finance.receivable_ageing(ctx)
     payable = finance.payable_ageing(ctx)

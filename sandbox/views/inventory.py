@@ -10,21 +10,10 @@ from lms.accounts.forms import ConfirmForm
 from lms.accounts.permissions import require_permission
 from sandbox.models import Product, StockCount, StockMove, Transfer, Warehouse
 from sandbox.services import inventory
-from sandbox.views import bp, run_action, sandbox_context
+from sandbox.views import bp, can, row_or_404, run_action, sandbox_context
 
 LINE_ROWS = 6
 MOVES_SHOWN = 100
-
-
-def _document_or_404(ctx, model, row_id: int):
-    row = ctx.get(model, row_id) if row_id <= 2**31 - 1 else None
-    if row is None:
-        abort(404)
-    return row
-
-
-def _may(ctx, permission: str) -> bool:
-    return not ctx.read_only and ctx.persona is not None and ctx.persona.can(permission)
 
 
 @bp.get("/inventory/reorder-alerts")
@@ -54,7 +43,7 @@ def transfers():
     ctx = sandbox_context()
     rows = ctx.scalars(select(Transfer).order_by(Transfer.number.desc())).all()
     return render_template("sandbox/inventory/transfers.html", ctx=ctx, transfers=rows,
-                           may_transfer=_may(ctx, "inventory.transfer"))
+                           may_transfer=can(ctx, "inventory.transfer"))
 
 
 def _transfer_form(ctx, rows, status=200):
@@ -93,15 +82,15 @@ def new_transfer():
 def transfer(transfer_id: int):
     ctx = sandbox_context()
     return render_template("sandbox/inventory/transfer.html", ctx=ctx, form=ConfirmForm(),
-                           transfer=_document_or_404(ctx, Transfer, transfer_id),
-                           may_transfer=_may(ctx, "inventory.transfer"))
+                           transfer=row_or_404(ctx, Transfer, transfer_id),
+                           may_transfer=can(ctx, "inventory.transfer"))
 
 
 @bp.post("/inventory/transfers/<int:transfer_id>/<action>")
 @require_permission("use_sandbox")
 def transfer_action(transfer_id: int, action: str):
     ctx = sandbox_context()
-    document = _document_or_404(ctx, Transfer, transfer_id)
+    document = row_or_404(ctx, Transfer, transfer_id)
     actions = {"complete": inventory.complete_transfer, "cancel": inventory.cancel_transfer}
     if action not in actions:
         abort(404)
@@ -130,14 +119,14 @@ def stock_counts():
         "sandbox/inventory/counts.html", ctx=ctx, form=ConfirmForm(),
         counts=ctx.scalars(select(StockCount).order_by(StockCount.number.desc())).all(),
         warehouses=ctx.scalars(select(Warehouse).order_by(Warehouse.code)).all(),
-        may_count=_may(ctx, "inventory.count"))
+        may_count=can(ctx, "inventory.count"))
 
 
 @bp.route("/inventory/counts/<int:count_id>", methods=["GET", "POST"])
 @require_permission("use_sandbox")
 def stock_count(count_id: int):
     ctx = sandbox_context()
-    count = _document_or_404(ctx, StockCount, count_id)
+    count = row_or_404(ctx, StockCount, count_id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -154,4 +143,4 @@ def stock_count(count_id: int):
             flash(_("%(number)s is saved.", number=count.number), "success")
         return redirect(url_for("sandbox.stock_count", count_id=count_id), 303)
     return render_template("sandbox/inventory/count.html", ctx=ctx, count=count,
-                           form=ConfirmForm(), may_count=_may(ctx, "inventory.count"))
+                           form=ConfirmForm(), may_count=can(ctx, "inventory.count"))

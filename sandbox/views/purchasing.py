@@ -24,29 +24,13 @@ from sandbox.models import (
 from sandbox.models.purchasing import PURCHASE_ORDER_STATES
 from sandbox.services import purchasing
 from sandbox.services.common import parameter, vat_rate
-from sandbox.views import bp, run_action, sandbox_context
+from sandbox.views import bp, format_quantity, may, row_or_404, run_action, sandbox_context
 
 LINE_ROWS = 8
 REQUISITION_STATES = ("open", "ordered", "cancelled")
-MAX_ID = 2**31 - 1
 
 
-def _plain(number: Decimal) -> str:
-    """A quantity as a learner types it: 50, 2.5 (not 50.000)."""
-    return format(number.normalize(), "f")
 
-
-def _get_or_404(ctx, model, row_id: int):
-    row = ctx.get(model, row_id) if row_id <= MAX_ID else None
-    if row is None:
-        abort(404)
-    return row
-
-
-def _may(ctx, *permissions: str) -> dict[str, bool]:
-    persona = ctx.persona
-    return {permission: (not ctx.read_only and persona is not None and persona.can(permission))
-            for permission in permissions}
 
 
 def _ratings(suppliers) -> dict[int, tuple[Decimal, str]]:
@@ -71,7 +55,7 @@ def _requisitions_page(ctx, status=200):
         "sandbox/purchasing/requisitions.html", ctx=ctx,
         requisitions=ctx.scalars(query).all(), q=text, state=state, states=REQUISITION_STATES,
         products=ctx.scalars(select(Product).order_by(Product.sku)).all(),
-        may=_may(ctx, "purchasing.requisition", "purchasing.order"), form=ConfirmForm(),
+        may=may(ctx, "purchasing.requisition", "purchasing.order"), form=ConfirmForm(),
         sku=request.form.get("sku", "")[:20], quantity=request.form.get("quantity", "")[:20],
         reason=request.form.get("reason", "")[:500],
     ), status
@@ -139,7 +123,7 @@ def _requisition_of_request(ctx) -> PurchaseRequisition | None:
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         abort(404)
-    return _get_or_404(ctx, PurchaseRequisition, int(raw))
+    return row_or_404(ctx, PurchaseRequisition, int(raw))
 
 
 def _order_form_page(ctx, rows, order=None, requisition=None, status=200):
@@ -165,7 +149,7 @@ def new_purchase_order():
     if request.method == "GET":
         rows = []
         if requisition is not None:
-            rows = [(requisition.product.sku, _plain(requisition.quantity), "")]
+            rows = [(requisition.product.sku, format_quantity(requisition.quantity), "")]
         return _order_form_page(ctx, rows, requisition=requisition)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -190,9 +174,9 @@ def new_purchase_order():
 @require_permission("use_sandbox")
 def edit_purchase_order(order_id: int):
     ctx = sandbox_context()
-    order = _get_or_404(ctx, PurchaseOrder, order_id)
+    order = row_or_404(ctx, PurchaseOrder, order_id)
     if request.method == "GET":
-        rows = [(line.product.sku, _plain(line.quantity), f"{line.unit_price:.2f}")
+        rows = [(line.product.sku, format_quantity(line.quantity), f"{line.unit_price:.2f}")
                 for line in order.lines]
         return _order_form_page(ctx, rows, order=order)
     if not ConfirmForm().validate_on_submit():
@@ -200,7 +184,7 @@ def edit_purchase_order(order_id: int):
     rows = _posted_lines()
     if not run_action(lambda: purchasing.update_purchase_order(ctx, order,
                                                                _service_lines(rows))):
-        return _order_form_page(ctx, rows, order=_get_or_404(ctx, PurchaseOrder, order_id),
+        return _order_form_page(ctx, rows, order=row_or_404(ctx, PurchaseOrder, order_id),
                                 status=422)
     flash(_("%(number)s is saved.", number=order.number), "success")
     return redirect(url_for("sandbox.purchase_order", order_id=order.id), 303)
@@ -210,18 +194,18 @@ def edit_purchase_order(order_id: int):
 @require_permission("use_sandbox")
 def purchase_order(order_id: int):
     ctx = sandbox_context()
-    order = _get_or_404(ctx, PurchaseOrder, order_id)
+    order = row_or_404(ctx, PurchaseOrder, order_id)
     receipts = ctx.scalars(select(GoodsReceipt).where(GoodsReceipt.order_id == order.id)
                            .order_by(GoodsReceipt.id)).all()
     bills = ctx.scalars(select(SupplierBill).where(SupplierBill.order_id == order.id)
                         .order_by(SupplierBill.id)).all()
     requisition = (ctx.get(PurchaseRequisition, order.requisition_id)
                    if order.requisition_id is not None else None)
-    may = _may(ctx, "purchasing.order", "purchasing.approve", "purchasing.receive",
-               "purchasing.bill")
+    allowed = may(ctx, "purchasing.order", "purchasing.approve", "purchasing.receive",
+                  "purchasing.bill")
     return render_template(
         "sandbox/purchasing/order.html", ctx=ctx, order=order, receipts=receipts, bills=bills,
-        requisition=requisition, rating=purchasing.supplier_rating(order.supplier), may=may,
+        requisition=requisition, rating=purchasing.supplier_rating(order.supplier), may=allowed,
         form=ConfirmForm(), vat=vat_rate(ctx), threshold=_threshold(ctx),
         unbilled=any(line.received_quantity > line.billed_quantity for line in order.lines),
         anything_received=any(line.received_quantity for line in order.lines),
@@ -255,7 +239,7 @@ def _action_message(action: str, number: str) -> str:
 @require_permission("use_sandbox")
 def purchase_order_action(order_id: int, action: str):
     ctx = sandbox_context()
-    order = _get_or_404(ctx, PurchaseOrder, order_id)
+    order = row_or_404(ctx, PurchaseOrder, order_id)
     if action not in ORDER_ACTIONS and action != "receive":
         abort(404)
     if not ConfirmForm().validate_on_submit():
@@ -302,7 +286,7 @@ def supplier_bills():
 @require_permission("use_sandbox")
 def supplier_bill(bill_id: int):
     ctx = sandbox_context()
-    bill = _get_or_404(ctx, SupplierBill, bill_id)
+    bill = row_or_404(ctx, SupplierBill, bill_id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -315,5 +299,5 @@ def supplier_bill(bill_id: int):
     order = ctx.get(PurchaseOrder, bill.order_id) if bill.order_id is not None else None
     return render_template("sandbox/purchasing/bill.html", ctx=ctx, bill=bill, order=order,
                            payments=payments, rating=purchasing.supplier_rating(bill.supplier),
-                           may_pay=_may(ctx, "purchasing.pay")["purchasing.pay"],
+                           may_pay=may(ctx, "purchasing.pay")["purchasing.pay"],
                            form=ConfirmForm())

@@ -19,7 +19,7 @@ from sandbox.models import (
 )
 from sandbox.services import sales
 from sandbox.services.common import vat_rate
-from sandbox.views import bp, run_action, sandbox_context
+from sandbox.views import bp, can, may, row_or_404, run_action, sandbox_context
 
 LINE_ROWS = 8
 ORDER_STATES = ("quotation", "pending_approval", "rejected", "confirmed",
@@ -27,10 +27,7 @@ ORDER_STATES = ("quotation", "pending_approval", "rejected", "confirmed",
 
 
 def _order_or_404(ctx, order_id: int) -> SalesOrder:
-    order = ctx.get(SalesOrder, order_id) if order_id <= 2**31 - 1 else None
-    if order is None:
-        abort(404)
-    return order
+    return row_or_404(ctx, SalesOrder, order_id)
 
 
 def _posted_lines() -> list[tuple[str, str, str]]:
@@ -129,12 +126,10 @@ def sales_order(order_id: int):
                              .order_by(Delivery.id)).all()
     invoices = ctx.scalars(select(CustomerInvoice).where(CustomerInvoice.order_id == order.id)
                            .order_by(CustomerInvoice.id)).all()
-    persona = ctx.persona
-    may = {permission: (not ctx.read_only and persona is not None and persona.can(permission))
-           for permission in ("sales.quote", "sales.approve", "sales.deliver", "sales.invoice")}
     return render_template(
         "sandbox/sales/order.html", ctx=ctx, order=order, deliveries=deliveries,
-        invoices=invoices, credit=sales.customer_credit(ctx, order.customer), may=may,
+        invoices=invoices, credit=sales.customer_credit(ctx, order.customer),
+        may=may(ctx, "sales.quote", "sales.approve", "sales.deliver", "sales.invoice"),
         form=ConfirmForm(), vat=vat_rate(ctx),
     )
 
@@ -209,9 +204,7 @@ def customer_invoices():
 @require_permission("use_sandbox")
 def customer_invoice(invoice_id: int):
     ctx = sandbox_context()
-    invoice = ctx.get(CustomerInvoice, invoice_id) if invoice_id <= 2**31 - 1 else None
-    if invoice is None:
-        abort(404)
+    invoice = row_or_404(ctx, CustomerInvoice, invoice_id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -221,8 +214,7 @@ def customer_invoice(invoice_id: int):
         return redirect(url_for("sandbox.customer_invoice", invoice_id=invoice_id), 303)
     receipts = ctx.scalars(select(CustomerReceipt).where(CustomerReceipt.invoice_id ==
                                                          invoice.id)).all()
-    may_receive = (not ctx.read_only and ctx.persona is not None
-                   and ctx.persona.can("sales.receive_payment"))
+    may_receive = can(ctx, "sales.receive_payment")
     return render_template("sandbox/sales/invoice.html", ctx=ctx, invoice=invoice,
                            receipts=receipts, may_receive=may_receive, form=ConfirmForm())
 
