@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, g, session
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
 from sandbox.api import open_context, provision_sandbox, sandbox_of
+from sandbox.models import SbUser
 from sandbox.services.common import SandboxRuleError
 from sandbox.tenancy import SandboxContext
 
@@ -94,6 +96,20 @@ def format_quantity(value) -> str:
     if value is None:
         return ""
     return f"{Decimal(value).normalize():f}"
+
+
+@bp.app_template_filter("persona")
+def persona_name(code: str | None) -> str:
+    """A persona code (as documents store it) shown as the person's name, e.g. 林小燕."""
+    if not code:
+        return ""
+    names = g.get("sandbox_persona_names")
+    if names is None:
+        ctx = g.get("sandbox_ctx")
+        names = ({user.code: user.name for user in ctx.scalars(select(SbUser))}
+                 if ctx is not None else {})
+        g.sandbox_persona_names = names
+    return names.get(code, code)
 
 
 @bp.app_context_processor
