@@ -32,7 +32,7 @@ from sandbox.services.common import (
     require,
     require_state,
 )
-from sandbox.services.ledger import account, build_entry
+from sandbox.services.ledger import account, build_entry, checked_lines
 from sandbox.tenancy import SandboxContext
 
 ZERO = Decimal("0.00")
@@ -57,27 +57,10 @@ def _amount(value, code: str) -> Decimal:
 
 
 def _journal_lines(ctx: SandboxContext, lines) -> list[tuple[str, Decimal, Decimal]]:
-    """The lines as (code, debit, credit), checked the way ``build_entry`` checks them."""
+    """Typed lines (amounts as text) parsed, then checked as every posting is."""
     parsed = [(str(code).strip(), _amount(debit, code), _amount(credit, code))
               for code, debit, credit in lines or []]
-    probe = [(code, d.quantize(CENT), c.quantize(CENT)) for code, d, c in parsed]
-    probe = [(code, d, c) for code, d, c in probe if d or c]
-    if len(probe) < 2:
-        raise SandboxRuleError(_("A journal entry needs at least two lines."))
-    for code, debit, credit in probe:
-        if debit < 0 or credit < 0 or (debit and credit):
-            raise SandboxRuleError(
-                _("Line for account %(code)s: enter either a debit or a credit, not negative.",
-                  code=code))
-    total_debit = sum(d for _c, d, _k in probe)
-    total_credit = sum(c for _c, _d, c in probe)
-    if total_debit != total_credit:
-        raise SandboxRuleError(
-            _("The entry does not balance: debits %(debit)s, credits %(credit)s.",
-              debit=f"{total_debit:,.2f}", credit=f"{total_credit:,.2f}"))
-    for code, _d, _c in probe:
-        account(ctx, code)  # refuses an unknown account
-    return probe
+    return checked_lines(ctx, parsed)
 
 
 def _memo(memo: str) -> str:

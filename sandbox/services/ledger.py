@@ -20,12 +20,11 @@ def account(ctx: SandboxContext, code: str) -> Account:
     return found
 
 
-def build_entry(ctx: SandboxContext, memo: str, lines: list[tuple[str, Decimal, Decimal]],
-                *, source=None, state: str = "posted") -> JournalEntry:
-    """A journal entry from (account code, debit, credit) lines; it must balance.
+def checked_lines(ctx: SandboxContext, lines) -> list[tuple[str, Decimal, Decimal]]:
+    """(account code, debit, credit) lines rounded to fen, empty ones dropped, all checked.
 
-    Amounts are rounded to fen; a line has a debit or a credit, not both; the entry is
-    refused, and nothing added, when debits and credits differ.
+    A line has a debit or a credit, not both, never negative; there are at least two lines;
+    the accounts exist; debits equal credits. Raises SandboxRuleError otherwise.
     """
     rounded = [(code, Decimal(debit).quantize(CENT), Decimal(credit).quantize(CENT))
                for code, debit, credit in lines]
@@ -43,6 +42,18 @@ def build_entry(ctx: SandboxContext, memo: str, lines: list[tuple[str, Decimal, 
         raise SandboxRuleError(
             _("The entry does not balance: debits %(debit)s, credits %(credit)s.",
               debit=f"{total_debit:,.2f}", credit=f"{total_credit:,.2f}"))
+    for code, _d, _c in rounded:
+        account(ctx, code)  # refuses an unknown account
+    return rounded
+
+
+def build_entry(ctx: SandboxContext, memo: str, lines: list[tuple[str, Decimal, Decimal]],
+                *, source=None, state: str = "posted") -> JournalEntry:
+    """A journal entry from (account code, debit, credit) lines; it must balance.
+
+    The lines are checked by ``checked_lines``; a refused entry adds nothing.
+    """
+    rounded = checked_lines(ctx, lines)
     accounts = {code: account(ctx, code) for code, _d, _c in rounded}
     persona = ctx.persona.code if ctx.persona else "system"
     entry = ctx.add(JournalEntry(
