@@ -1,0 +1,1 @@
+"""Assessment: question formats and the questions learners answer."""
