@@ -144,6 +144,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 
+    from lms import catalog
+
+    catalog.init_app(app)
+
     from sandbox import blueprint as sandbox_bp
 
     app.register_blueprint(sandbox_bp)

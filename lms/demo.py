@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from flask_migrate import upgrade
 from sqlalchemy import MetaData
+from sqlalchemy.sql.ddl import sort_tables_and_constraints
 
 import sandbox
 from lms.accounts import services
+from lms.catalog.demo import seed_demo_training
 from lms.extensions import db
 
 DEMO_PASSWORD = "demo1234"
@@ -40,7 +42,22 @@ def rebuild_schema() -> None:
     """Drop every table in the database (whatever created it), then migrate to head."""
     reflected = MetaData()
     reflected.reflect(bind=db.engine)
-    reflected.drop_all(bind=db.engine)
+    # Tables that point at each other (courses <-> course_revisions) cannot be dropped in a
+    # dependency order: their foreign keys are dropped first (ALTER where the database can).
+    cyclic = next((fks for table, fks in sort_tables_and_constraints(
+        reflected.tables.values()) if table is None), [])
+    for constraint in cyclic:
+        constraint.use_alter = True
+    if db.engine.dialect.name == "sqlite":
+        # SQLite cannot drop a constraint; with foreign keys off the order does not matter.
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            reflected.drop_all(bind=connection)
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    else:
+        reflected.drop_all(bind=db.engine)
     db.session.remove()
     upgrade()
 
@@ -62,4 +79,5 @@ def seed_demo_company() -> None:
         user = services.create_user(fields, password=DEMO_PASSWORD)
         # Every demo person has their training ERP ready, acting as their job's persona.
         sandbox.provision_sandbox(user.id, fields.job_role_codes)
+    seed_demo_training()
     db.session.commit()

@@ -5,9 +5,29 @@ from lms.accounts.audit import AuditEntry
 from lms.accounts.auth import LoginFailure, PasswordToken, UserSession
 from lms.accounts.importer import EmployeeImportUpload
 from lms.accounts.models import Department, JobRole, Role, RolePermission, User
+from lms.catalog.models import (
+    Assignment,
+    Course,
+    CourseAsset,
+    CourseCompletion,
+    CourseItem,
+    CourseModule,
+    CourseRevision,
+    Enrolment,
+    ItemCompletion,
+)
 
 __all__ = [
+    "Assignment",
     "AuditEntry",
+    "Course",
+    "CourseAsset",
+    "CourseCompletion",
+    "CourseItem",
+    "CourseModule",
+    "CourseRevision",
+    "Enrolment",
+    "ItemCompletion",
     "Department",
     "EmployeeImportUpload",
     "JobRole",

@@ -58,6 +58,7 @@ MATRIX = [
     ("/healthz", {"learner": 200, "trainer": 200, "admin": 200}),
     ("/sandbox/", {"learner": 200, "trainer": 200, "admin": 200}),
     ("/sandbox/learners", {"learner": 403, "trainer": 200, "admin": 200}),
+    ("/courses/", {"learner": 200, "trainer": 200, "admin": 200}),
 ]
 
 

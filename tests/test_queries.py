@@ -10,8 +10,8 @@ def _count(client, count_queries, path):
 
 def test_dashboard_query_count(login_as, client, count_queries):
     login_as("sales9", job_roles=["sales"])
-    # user + session, roles, job roles, role grants
-    assert _count(client, count_queries, "/") == 4
+    # user + session, roles, job roles, role grants, enrolments (none: nothing more to load)
+    assert _count(client, count_queries, "/") == 5
 
 
 def test_user_list_query_count_does_not_grow_with_users(login_as, client, create_user,

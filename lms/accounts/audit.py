@@ -34,6 +34,11 @@ ACTIONS: dict[str, Any] = {
     "role.permissions": _l("Role permissions changed"),
     "job_role.create": _l("Job role added"),
     "users.import": _l("Employees imported"),
+    "course.publish": _l("Course published"),
+    "course.unpublish": _l("Course unpublished"),
+    "course.republish": _l("Course published again"),
+    "course.assign": _l("Course assigned"),
+    "course.unassign": _l("Course assignment removed"),
 }
 
 

@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, Any] = {
     "view_audit_log": _l("Browse and export the audit log"),
     "use_sandbox": _l("Practise in one's own sandbox ERP"),
     "view_learner_sandboxes": _l("Open learners' sandboxes read-only to help them"),
+    "take_courses": _l("Take assigned courses and enrol in open ones"),
+    "author_courses": _l("Create, edit and publish courses"),
+    "assign_courses": _l("Assign courses and follow learners' progress"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -39,8 +42,9 @@ ROLE_LABELS: dict[str, Any] = {
 }
 
 DEFAULT_GRANTS: dict[str, list[str]] = {
-    "learner": ["view_dashboard", "edit_own_profile", "use_sandbox"],
-    "trainer": ["view_dashboard", "edit_own_profile", "use_sandbox", "view_learner_sandboxes"],
+    "learner": ["view_dashboard", "edit_own_profile", "use_sandbox", "take_courses"],
+    "trainer": ["view_dashboard", "edit_own_profile", "use_sandbox", "view_learner_sandboxes",
+                "take_courses", "author_courses", "assign_courses"],
     "admin": list(PERMISSIONS),
 }
 

@@ -13,6 +13,7 @@ from lms.accounts import audit
 from lms.accounts.auth import end_all_sessions, issue_password_token
 from lms.accounts.models import Department, JobRole, Role, RolePermission, User
 from lms.accounts.permissions import DEFAULT_GRANTS, PERMISSIONS
+from lms.accounts.signals import user_saved
 from lms.database import utcnow
 from lms.extensions import db
 
@@ -130,6 +131,7 @@ def create_user(fields: UserFields, password: str | None = None) -> User:
         after={**_profile(user), "job_roles": [j.code for j in user.job_roles],
                "roles": [r.name for r in user.roles]},
     )
+    user_saved.send(user)
     return user
 
 
@@ -155,6 +157,8 @@ def update_user(user: User, fields: UserFields) -> bool:
     if fields.role_names:
         changed |= set_roles(user, fields.role_names)
     db.session.flush()
+    if changed:
+        user_saved.send(user)
     return changed
 
 
@@ -164,6 +168,8 @@ def set_job_roles(user: User, codes: list[str]) -> bool:
         return False
     user.job_roles = _job_roles(codes)
     audit.record("user.job_roles", target_user=user, before=before, after=sorted(codes))
+    db.session.flush()
+    user_saved.send(user)
     return True
 
 
@@ -187,6 +193,8 @@ def set_active(user: User, active: bool) -> bool:
         before={"active": not active}, after={"active": active},
     )
     db.session.flush()
+    if active:
+        user_saved.send(user)
     return True
 
 

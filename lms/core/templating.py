@@ -25,6 +25,7 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("core.dashboard", _l("Dashboard"), "view_dashboard"),
+    NavItem("catalog.my_courses", _l("My courses"), "take_courses"),
     NavItem("sandbox.home", _l("My sandbox ERP"), "use_sandbox"),
     NavItem("sandbox.learners", _l("Learners' sandboxes"), "view_learner_sandboxes"),
     NavItem("admin.users", _l("Users"), "manage_users", "admin"),

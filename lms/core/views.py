@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lms.accounts.models import User
 from lms.accounts.permissions import public, require_permission
+from lms.catalog.progress import progress_for_user
 from lms.config import SUPPORTED_LOCALES
 from lms.core.urls import safe_next_url
 from lms.extensions import db
@@ -23,7 +24,10 @@ def dashboard():
             "users": db.session.scalar(select(func.count(User.id))),
             "active": db.session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
         }
-    return render_template("core/dashboard.html", stats=stats)
+    training = None
+    if current_user.has_permission("take_courses"):
+        training = progress_for_user(current_user.id)
+    return render_template("core/dashboard.html", stats=stats, training=training)
 
 
 @bp.get("/healthz")

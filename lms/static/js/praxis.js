@@ -16,6 +16,11 @@
     });
   });
 
+  // Progress bars take their width from data-percent (inline styles are barred by the CSP).
+  document.querySelectorAll(".progress-bar[data-percent]").forEach(function (bar) {
+    bar.style.width = bar.getAttribute("data-percent") + "%";
+  });
+
   // Print buttons print the page (the print stylesheet hides menus and actions).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });

@@ -1,0 +1,52 @@
+"""Catalog fixtures: courses built from in-memory sources, published like `lms courses sync`."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.catalog import services
+from lms.catalog.models import Course
+from lms.catalog.source import CourseSource, ItemSource, ModuleSource
+
+QUIZ_GIFT = "::q1::ERP 的中文全称是企业资源计划。{TRUE}\n"
+
+
+def course_source(code: str = "test-course", *, lessons: int = 2, quiz: bool = False,
+                  job_roles=("sales",), self_enrol: bool = False, chain: bool = True,
+                  title: str = "测试课程") -> CourseSource:
+    """A course with ``lessons`` lessons (each requiring the previous when ``chain``)."""
+    items = []
+    for number in range(1, lessons + 1):
+        items.append(ItemSource(
+            key=f"lesson-{number}", kind="lesson", title=f"第 {number} 课",
+            body=f"## 第 {number} 课\n\n这一课讲第 {number} 件事。\n", minutes=10,
+            requires=[f"lesson-{number - 1}"] if chain and number > 1 else [],
+            source_name=f"lessons/{number:02d}.md",
+        ))
+    if quiz:
+        items.append(ItemSource(key="quiz", kind="quiz", title="测验", body=QUIZ_GIFT,
+                                settings={"pass_mark": 60}, source_name="quiz.gift",
+                                requires=[i.key for i in items]))
+    return CourseSource(code=code, title=title, summary="用于测试的课程。",
+                        job_roles=list(job_roles), levels=["operations"],
+                        self_enrol=self_enrol,
+                        modules=[ModuleSource(title="第一单元", items=items)])
+
+
+@pytest.fixture
+def make_course(db):
+    """Create and publish a course from ``course_source(**options)``; returns the Course."""
+
+    def make(code: str = "test-course", publish: bool = True, **options) -> Course:
+        course = services.find_course(code)
+        if course is None:
+            course = Course(code=code)
+            db.session.add(course)
+            db.session.flush()
+        services.revision_from_source(course, course_source(code, **options))
+        if publish:
+            services.publish_draft(course)
+        db.session.commit()
+        return course
+
+    return make
