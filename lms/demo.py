@@ -50,12 +50,16 @@ def rebuild_schema() -> None:
         constraint.use_alter = True
     if db.engine.dialect.name == "sqlite":
         # SQLite cannot drop a constraint; with foreign keys off the order does not matter.
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-            reflected.drop_all(bind=connection)
-            connection.commit()
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        # The pragma only works outside a transaction, hence the raw DB-API connection.
+        raw = db.engine.raw_connection()
+        try:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            for table in reflected.tables.values():
+                raw.execute(f'DROP TABLE IF EXISTS "{table.name}"')
+            raw.commit()
+            raw.execute("PRAGMA foreign_keys=ON")
+        finally:
+            raw.close()
     else:
         reflected.drop_all(bind=db.engine)
     db.session.remove()

@@ -59,6 +59,7 @@ MATRIX = [
     ("/sandbox/", {"learner": 200, "trainer": 200, "admin": 200}),
     ("/sandbox/learners", {"learner": 403, "trainer": 200, "admin": 200}),
     ("/courses/", {"learner": 200, "trainer": 200, "admin": 200}),
+    ("/manage/courses/", {"learner": 403, "trainer": 200, "admin": 200}),
 ]
 
 

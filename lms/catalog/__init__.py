@@ -12,6 +12,9 @@ def init_app(app: Flask) -> None:
     from lms.catalog.views import blueprint
 
     app.register_blueprint(blueprint)
+    from lms.catalog.rendering import course_cover_url
+
+    app.add_template_global(course_cover_url)
     user_saved.connect(_enrol_saved_user, weak=False)
     _ = refresh_user_enrolments  # imported here so a broken module fails at start, not later
 

@@ -51,22 +51,34 @@ def _matching_user_ids(assignment: Assignment) -> list[int]:
     return list(db.session.scalars(query.where(User.active.is_(True))))
 
 
-def _apply(user_id: int, course_id: int, assignments: list[Assignment]) -> Enrolment | None:
+def _covers(assignment: Assignment, user: User) -> bool:
+    if assignment.user_id is not None:
+        return assignment.user_id == user.id
+    if assignment.department_id is not None:
+        return assignment.department_id == user.department_id
+    return any(job_role.id == assignment.job_role_id for job_role in user.job_roles)
+
+
+def _users_with_progress(user_ids: list[int], course_id: int) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(
+        select(ItemCompletion.user_id).join(CourseItem).join(CourseRevision)
+        .where(ItemCompletion.user_id.in_(user_ids), CourseRevision.course_id == course_id)
+        .distinct()))
+
+
+def _apply(user_id: int, course_id: int, assignments: list[Assignment],
+           enrolment: Enrolment | None, has_progress: bool) -> None:
     """Make the enrolment agree with the assignments covering this person for this course."""
-    enrolment = db.session.scalar(select(Enrolment).where(
-        Enrolment.user_id == user_id, Enrolment.course_id == course_id))
     if not assignments:
         if enrolment is not None and enrolment.origin == "assignment":
-            has_progress = db.session.scalar(
-                select(ItemCompletion.id).join(CourseItem).join(CourseRevision)
-                .where(ItemCompletion.user_id == user_id, CourseRevision.course_id == course_id)
-                .limit(1)) is not None
-            if has_progress:
-                # Keep what they did; the course simply stops being assigned.
+            if has_progress or enrolment.chose_self:
+                # Keep what they did or chose; the course simply stops being assigned.
                 enrolment.origin, enrolment.required, enrolment.due_at = "self", False, None
             else:
                 db.session.delete(enrolment)
-        return enrolment
+        return
     due_dates = [a.due_at for a in assignments if a.due_at is not None]
     if enrolment is None:
         enrolment = Enrolment(user_id=user_id, course_id=course_id, origin="assignment")
@@ -74,14 +86,21 @@ def _apply(user_id: int, course_id: int, assignments: list[Assignment]) -> Enrol
     enrolment.origin = "assignment"
     enrolment.due_at = min(due_dates) if due_dates else None
     enrolment.required = any(a.required for a in assignments)
-    return enrolment
 
 
 def _refresh_course_for(user_ids: list[int], course_id: int) -> None:
-    for user_id in user_ids:
-        user = db.session.get(User, user_id)
-        covering = [a for a in db.session.scalars(_covering(user)) if a.course_id == course_id]
-        _apply(user_id, course_id, covering)
+    """Recompute these people's enrolments in one course, in a fixed number of queries."""
+    if not user_ids:
+        return
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.course_id == course_id)).all()
+    enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
+        Enrolment.course_id == course_id, Enrolment.user_id.in_(user_ids)))}
+    with_progress = _users_with_progress(user_ids, course_id)
+    for user in users:
+        covering = [a for a in assignments if _covers(a, user)] if user.active else []
+        _apply(user.id, course_id, covering, enrolments.get(user.id), user.id in with_progress)
     db.session.flush()
 
 
@@ -130,10 +149,14 @@ def refresh_user_enrolments(user: User) -> None:
     by_course: dict[int, list[Assignment]] = {}
     for assignment in db.session.scalars(_covering(user)):
         by_course.setdefault(assignment.course_id, []).append(assignment)
-    enrolled = set(db.session.scalars(select(Enrolment.course_id).where(
-        Enrolment.user_id == user.id, Enrolment.origin == "assignment")))
-    for course_id in by_course.keys() | enrolled:
-        _apply(user.id, course_id, by_course.get(course_id, []))
+    enrolments = {e.course_id: e for e in db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == user.id))}
+    assigned = {course_id for course_id, e in enrolments.items() if e.origin == "assignment"}
+    for course_id in by_course.keys() | assigned:
+        enrolment = enrolments.get(course_id)
+        has_progress = enrolment is not None and not by_course.get(course_id) and bool(
+            _users_with_progress([user.id], course_id))
+        _apply(user.id, course_id, by_course.get(course_id, []), enrolment, has_progress)
     db.session.flush()
 
 
@@ -145,7 +168,7 @@ def self_enrol(user: User, course: Course) -> Enrolment:
         return enrolment
     if not (course.is_published and course.self_enrol):
         raise EnrolmentRefused(course.code)
-    enrolment = Enrolment(user_id=user.id, course_id=course.id, origin="self")
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, origin="self", chose_self=True)
     db.session.add(enrolment)
     db.session.flush()
     return enrolment

@@ -14,6 +14,11 @@ from flask_babel import lazy_gettext as _l
 
 from lms.assessment.gift import GiftError, parse_gift
 
+LEVEL_LABELS = {
+    "management": _l("Management"),
+    "operations": _l("Operations"),
+    "it_support": _l("IT support"),
+}
 URL_PATTERN = re.compile(r"^(https?://\S+|manual:[\w.-]+(#\S*)?)$")
 
 

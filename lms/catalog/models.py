@@ -207,6 +207,9 @@ class Enrolment(db.Model):
     )
     # "assignment" when an assignment covers the person, "self" for self-enrolment.
     origin: Mapped[str] = mapped_column(String(12))
+    # The person enrolled themselves (perhaps before an assignment covered them too): removing
+    # the assignment must not take the course away from them.
+    chose_self: Mapped[bool] = mapped_column(default=False)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     required: Mapped[bool] = mapped_column(default=False)
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -110,6 +110,8 @@ def course_progress(user_id: int, course: Course,
                     revision: CourseRevision | None = None) -> CourseProgress:
     """One person's progress through a course (its published revision unless given)."""
     revision = revision or course.published_revision
+    if revision is None:
+        raise ValueError(f"course {course.code} has no published revision")
     enrolment = db.session.scalar(select(Enrolment).where(
         Enrolment.user_id == user_id, Enrolment.course_id == course.id))
     items = revision.ordered_items()

@@ -44,3 +44,8 @@ def render_item_markdown(revision: CourseRevision, text: str) -> RenderedMarkdow
         return f"{url}#{fragment}" if fragment else url
 
     return render_markdown(text, resolve_link=resolve)
+
+
+def course_cover_url(revision: CourseRevision) -> str | None:
+    """The cover image of a revision, or None when it has none."""
+    return asset_url(revision, revision.cover_name) if revision.cover_name else None

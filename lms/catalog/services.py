@@ -317,8 +317,8 @@ def unique_item_key(revision: CourseRevision, wanted: str) -> str:
 def add_item(module: CourseModule, kind: str, title: str, key: str) -> CourseItem:
     revision = module.revision
     item = CourseItem(
-        key=unique_item_key(revision, key), kind=kind, title=title,
-        position=max((i.position for i in module.items), default=0) + 1,
+        key=unique_item_key(revision, key), kind=kind, title=title, minutes=10, required=True,
+        requires=[], body="", position=max((i.position for i in module.items), default=0) + 1,
         settings={"pass_mark": 60} if kind == "quiz" else {},
     )
     item.module = module

@@ -121,8 +121,9 @@ def item_fingerprint(item) -> dict:
     """The fields of an item (source or model) that define what learners get."""
     return {
         "key": item.key, "kind": item.kind, "title": item.title, "minutes": item.minutes,
-        "required": item.required, "requires": list(item.requires),
-        "body": item.body.strip(), "url": item.url, "settings": dict(item.settings),
+        "required": item.required, "requires": list(item.requires or []),
+        "body": (item.body or "").strip(), "url": item.url,
+        "settings": dict(item.settings or {}),
     }
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from sandbox.labels import document_state
 from sandbox.models import SbParameter
 from sandbox.permissions import SANDBOX_PERMISSIONS
 from sandbox.tenancy import SandboxContext
@@ -81,6 +82,23 @@ def quantity_value(value, what: str) -> Decimal:
     return quantity
 
 
+def format_quantity(value) -> str:
+    """A quantity as people write it: 50.000 → 50, 2.500 → 2.5 (pages and messages alike)."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
+def blank_or_zero(value) -> bool:
+    """An empty or zero quantity on a line of a delivery or receipt form: "not this line"."""
+    if value is None or str(value).strip() == "":
+        return True
+    try:
+        return Decimal(str(value).strip()) == 0
+    except (InvalidOperation, ValueError):
+        return False  # quantity_value will say what is wrong with it
+
+
 def money_value(value, what: str) -> Decimal:
     """An amount greater than zero, below MAX_AMOUNT, in yuan and fen (two decimals)."""
     amount = positive_amount(value, what)
@@ -101,8 +119,8 @@ def require_state(document, allowed: tuple[str, ...]) -> None:
     """Refuse to act on a document in a state the action does not apply to."""
     if document.state not in allowed:
         raise SandboxRuleError(
-            _("%(number)s is %(state)s; this action is not possible in that state.",
-              number=document.number, state=document.state)
+            _("%(number)s is “%(state)s”; this action is not possible in that state.",
+              number=document.number, state=document_state(document))
         )
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.extensions import db
+from sandbox.labels import document_state
 from sandbox.models import (
     Account,
     Customer,
@@ -85,8 +86,8 @@ def update_journal(ctx: SandboxContext, entry: JournalEntry, memo: str, lines) -
     require(ctx, "finance.journal")
     if entry.state != "draft":
         raise SandboxRuleError(
-            _("%(number)s is %(state)s: posted entries cannot be edited — reverse instead.",
-              number=entry.number, state=entry.state))
+            _("%(number)s is “%(state)s”: posted entries cannot be edited — reverse instead.",
+              number=entry.number, state=document_state(entry)))
     memo = _memo(memo)
     checked = _journal_lines(ctx, lines)
     entry.lines.clear()

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from lms.extensions import db
+from sandbox.labels import document_state
 from sandbox.models import (
     JournalEntry,
     Product,
@@ -28,6 +29,7 @@ from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
     SandboxRuleError,
+    format_quantity,
     quantity_value,
     require,
     switch_on,
@@ -38,11 +40,6 @@ from sandbox.tenancy import SandboxContext
 
 ZERO = Decimal("0")
 THOUSANDTH = Decimal("0.001")
-
-
-def _number(quantity: Decimal) -> str:
-    """A quantity as people write it: 30, 2.5 (not 30.000)."""
-    return f"{Decimal(quantity).normalize():f}"
 
 
 def _document_fields(ctx: SandboxContext, prefix: str, state: str) -> dict:
@@ -69,7 +66,7 @@ def _short_of_stock(product: Product, warehouse: Warehouse, available: Decimal,
     return SandboxRuleError(
         _("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(available)s on hand, "
           "%(wanted)s needed.", sku=product.sku, name=product.name, warehouse=warehouse.name,
-          available=_number(available), wanted=_number(wanted)))
+          available=format_quantity(available), wanted=format_quantity(wanted)))
 
 
 def stock_on_hand(ctx: SandboxContext, search: str = "",
@@ -147,8 +144,8 @@ def create_transfer(ctx: SandboxContext, from_code: str, to_code: str, lines) ->
 
 def _require_draft(transfer: Transfer) -> None:
     if transfer.state != "draft":
-        raise SandboxRuleError(_("%(number)s is %(state)s and can no longer be changed.",
-                                 number=transfer.number, state=transfer.state))
+        raise SandboxRuleError(_("%(number)s is “%(state)s” and can no longer be changed.",
+                                 number=transfer.number, state=document_state(transfer)))
 
 
 def complete_transfer(ctx: SandboxContext, transfer: Transfer) -> Transfer:
@@ -218,8 +215,8 @@ def start_count(ctx: SandboxContext, warehouse_code: str, skus=None) -> StockCou
 
 def _require_counting(count: StockCount) -> None:
     if count.state != "counting":
-        raise SandboxRuleError(_("%(number)s is %(state)s and can no longer be changed.",
-                                 number=count.number, state=count.state))
+        raise SandboxRuleError(_("%(number)s is “%(state)s” and can no longer be changed.",
+                                 number=count.number, state=document_state(count)))
 
 
 def _counted(value, sku: str) -> Decimal | None:

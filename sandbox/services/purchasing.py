@@ -7,11 +7,12 @@ bill adds the input VAT (Dr 2221 / Cr 2202); a payment clears the payable agains
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
 from lms.extensions import db
+from sandbox.labels import document_state
 from sandbox.models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -28,7 +29,9 @@ from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
     SandboxRuleError,
+    blank_or_zero,
     check_line_amount,
+    format_quantity,
     money_value,
     not_own_document,
     parameter,
@@ -136,8 +139,8 @@ def update_purchase_order(ctx: SandboxContext, order: PurchaseOrder, lines) -> P
     require(ctx, "purchasing.order")
     if order.state not in EDITABLE_STATES:
         raise SandboxRuleError(
-            _("%(number)s is %(state)s and can no longer be edited.",
-              number=order.number, state=order.state))
+            _("%(number)s is “%(state)s” and can no longer be edited.",
+              number=order.number, state=document_state(order)))
     checked = _checked_lines(ctx, lines)
     order.lines.clear()
     db.session.flush()
@@ -218,16 +221,6 @@ def _as_int(value) -> int | None:
         return None
 
 
-def _is_zero(value) -> bool:
-    """An empty or zero quantity in a receipt form means "not this line"."""
-    if value is None or str(value).strip() == "":
-        return True
-    try:
-        return Decimal(str(value).strip()) == 0
-    except (InvalidOperation, ValueError):
-        return False  # positive_amount will say what is wrong with it
-
-
 def _receipt_quantities(order: PurchaseOrder, quantities) -> list[tuple[PurchaseOrderLine,
                                                                          Decimal]]:
     lines = {line.id: line for line in order.lines}
@@ -239,7 +232,7 @@ def _receipt_quantities(order: PurchaseOrder, quantities) -> list[tuple[Purchase
             line = lines.get(_as_int(line_id))
             if line is None:
                 raise SandboxRuleError(_("%(number)s has no such line.", number=order.number))
-            if _is_zero(quantity):
+            if blank_or_zero(quantity):
                 continue
             wanted.append((line, quantity_value(quantity, _("Quantity of %(sku)s",
                                                            sku=line.product.sku))))
@@ -248,9 +241,13 @@ def _receipt_quantities(order: PurchaseOrder, quantities) -> list[tuple[Purchase
         if quantity > remaining:
             raise SandboxRuleError(
                 _("%(sku)s: receiving %(wanted)s is more than the %(remaining)s still "
-                  "expected on %(number)s.", sku=line.product.sku, wanted=f"{quantity:g}",
-                  remaining=f"{remaining:g}", number=order.number))
+                  "expected on %(number)s.", sku=line.product.sku,
+                  wanted=format_quantity(quantity), remaining=format_quantity(remaining),
+                  number=order.number))
     wanted = [(line, quantity) for line, quantity in wanted if quantity > 0]
+    if not wanted and quantities:  # every quantity typed was 0: not "receive everything"
+        raise SandboxRuleError(_("Enter a quantity greater than 0 on at least one line to "
+                                 "receive on %(number)s.", number=order.number))
     if not wanted:
         raise SandboxRuleError(_("Nothing to receive on %(number)s.", number=order.number))
     return wanted

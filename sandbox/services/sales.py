@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.extensions import db
+from sandbox.labels import document_state
 from sandbox.models import (
     Customer,
     CustomerInvoice,
@@ -31,7 +32,9 @@ from sandbox.seed import company_today
 from sandbox.services.common import (
     CENT,
     SandboxRuleError,
+    blank_or_zero,
     check_line_amount,
+    format_quantity,
     money_value,
     not_own_document,
     quantity_value,
@@ -52,11 +55,6 @@ CREDIT_HOLDING_STATES = ("pending_approval", "confirmed", "partially_delivered",
 DELIVERABLE_STATES = ("confirmed", "partially_delivered")
 INVOICEABLE_STATES = ("confirmed", "partially_delivered", "delivered")
 OPEN_INVOICE_STATES = ("open", "partially_paid")
-
-
-def _number(quantity: Decimal) -> str:
-    """A quantity as people write it: 30, 2.5 (not 30.000)."""
-    return f"{Decimal(quantity).normalize():f}"
 
 
 def _document_fields(ctx: SandboxContext, prefix: str, state: str) -> dict:
@@ -160,8 +158,8 @@ def update_order(ctx: SandboxContext, order: SalesOrder, lines) -> SalesOrder:
     """Replace the lines of a quotation or a rejected order (which becomes a quotation)."""
     require(ctx, "sales.quote")
     if order.state not in EDITABLE_STATES:
-        raise SandboxRuleError(_("%(number)s is %(state)s and can no longer be edited.",
-                                 number=order.number, state=order.state))
+        raise SandboxRuleError(_("%(number)s is “%(state)s” and can no longer be edited.",
+                                 number=order.number, state=document_state(order)))
     priced = _priced_lines(ctx, order.customer, lines)
     order.lines.clear()
     db.session.flush()
@@ -242,45 +240,53 @@ def cancel_order(ctx: SandboxContext, order: SalesOrder) -> SalesOrder:
 
 
 def _delivery_quantities(order: SalesOrder, quantities) -> list[tuple[SalesOrderLine, Decimal]]:
+    """(line, quantity) to ship now; a blank or 0 quantity skips its line, as on a receipt."""
     remaining = {line.id: line.quantity - line.delivered_quantity for line in order.lines}
     if quantities is None:
-        return [(line, remaining[line.id]) for line in order.lines if remaining[line.id] > 0]
+        wanted = [(line, remaining[line.id]) for line in order.lines if remaining[line.id] > 0]
+        if not wanted:
+            raise SandboxRuleError(_("Nothing to deliver on %(number)s.", number=order.number))
+        return wanted
     lines = {line.id: line for line in order.lines}
     wanted = []
     for line_id, quantity in quantities.items():
         line = lines.get(int(line_id)) if str(line_id).isdigit() else None
         if line is None:
             raise SandboxRuleError(_("%(number)s has no such line.", number=order.number))
+        if blank_or_zero(quantity):
+            continue
         sku = line.product.sku
         qty = _quantity(quantity, _("Quantity of %(sku)s", sku=sku))
         if qty > remaining[line.id]:
             raise SandboxRuleError(
                 _("%(sku)s: delivering %(wanted)s is more than the %(remaining)s still to "
-                  "deliver.", sku=sku, wanted=_number(qty),
-                  remaining=_number(remaining[line.id])))
+                  "deliver.", sku=sku, wanted=format_quantity(qty),
+                  remaining=format_quantity(remaining[line.id])))
         wanted.append((line, qty))
+    if not wanted:  # every quantity typed was 0: not "deliver everything"
+        raise SandboxRuleError(_("Enter a quantity greater than 0 on at least one line to "
+                                 "deliver on %(number)s.", number=order.number))
     return wanted
 
 
 def deliver(ctx: SandboxContext, order: SalesOrder, quantities=None) -> Delivery:
     """Ship goods of a confirmed order: stock out, cost of goods posted.
 
-    ``quantities`` maps order-line id to the quantity shipped now; None ships everything
-    still to deliver. The order becomes partially_delivered or delivered.
+    ``quantities`` maps order-line id to the quantity shipped now (blank or 0: not this
+    line, as on a goods receipt); None ships everything still to deliver. The order becomes
+    partially_delivered or delivered.
     """
     require(ctx, "sales.deliver")
     require_state(order, DELIVERABLE_STATES)
     wanted = _delivery_quantities(order, quantities)
-    if not wanted:
-        raise SandboxRuleError(_("Nothing to deliver on %(number)s.", number=order.number))
     for line, qty in wanted:  # check all stock first: a refusal leaves nothing moved
         available = on_hand(ctx, line.product, order.warehouse)
         if available < qty:
             raise SandboxRuleError(
                 _("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(available)s on "
                   "hand, %(wanted)s needed.", sku=line.product.sku, name=line.product.name,
-                  warehouse=order.warehouse.name, available=_number(available),
-                  wanted=_number(qty)))
+                  warehouse=order.warehouse.name, available=format_quantity(available),
+                  wanted=format_quantity(qty)))
     delivery = ctx.add(Delivery(**_document_fields(ctx, "DN", "done"), order=order,
                                 warehouse_id=order.warehouse_id))
     db.session.flush()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sandbox.models import Product, StockLevel, StockMove, Warehouse
-from sandbox.services.common import SandboxRuleError
+from sandbox.services.common import SandboxRuleError, format_quantity
 from sandbox.tenancy import SandboxContext
 
 
@@ -30,8 +30,8 @@ def move_stock(ctx: SandboxContext, product: Product, warehouse: Warehouse, quan
         raise SandboxRuleError(
             _("Not enough stock of %(sku)s %(name)s in %(warehouse)s: %(available)s on hand, "
               "%(wanted)s needed.", sku=product.sku, name=product.name,
-              warehouse=warehouse.name, available=f"{level.quantity:g}",
-              wanted=f"{-quantity:g}"))
+              warehouse=warehouse.name, available=format_quantity(level.quantity),
+              wanted=format_quantity(-quantity)))
     if level.quantity + quantity >= Decimal("1e11"):
         raise SandboxRuleError(_("%(sku)s: that much stock does not fit in %(warehouse)s.",
                                  sku=product.sku, warehouse=warehouse.name))

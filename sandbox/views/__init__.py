@@ -6,8 +6,6 @@ one on /sandbox/learners — a learner's, read-only.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, g, session
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.extensions import db
 from sandbox.api import open_context, provision_sandbox, sandbox_of
+from sandbox.labels import action_label, move_kind_label, state_color, state_label
 from sandbox.models import SbUser
-from sandbox.services.common import SandboxRuleError
+from sandbox.services.common import SandboxRuleError, format_quantity
 from sandbox.tenancy import SandboxContext
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -90,12 +89,14 @@ def run_action(action) -> bool:
     return True
 
 
-@bp.app_template_filter("quantity")
-def format_quantity(value) -> str:
-    """50.000 → 50, 2.500 → 2.5: quantities as people write them."""
-    if value is None:
-        return ""
-    return f"{Decimal(value).normalize():f}"
+# 50.000 → 50, 2.500 → 2.5: quantities as people write them (messages use the same function).
+bp.add_app_template_filter(format_quantity, "quantity")
+
+# Codes shown as words; the lists live in sandbox/labels.py (see _macros.html's state_badge).
+bp.add_app_template_global(state_label, "state_label")
+bp.add_app_template_global(state_color, "state_color")
+bp.add_app_template_filter(move_kind_label, "move_kind")
+bp.add_app_template_filter(action_label, "action_label")
 
 
 @bp.app_template_filter("persona")

@@ -18,7 +18,7 @@ from sandbox.models import (
     Warehouse,
 )
 from sandbox.services import sales
-from sandbox.services.common import vat_rate
+from sandbox.services.common import format_quantity, vat_rate
 from sandbox.views import bp, can, may, row_or_404, run_action, sandbox_context
 
 LINE_ROWS = 8
@@ -105,7 +105,8 @@ def edit_sales_order(order_id: int):
     ctx = sandbox_context()
     order = _order_or_404(ctx, order_id)
     if request.method == "GET":
-        rows = [(line.product.sku, f"{line.quantity:g}", f"{line.discount_pct:g}")
+        rows = [(line.product.sku, format_quantity(line.quantity),
+                 format_quantity(line.discount_pct))
                 for line in order.lines]
         return _order_form_page(ctx, rows, order=order)
     if not ConfirmForm().validate_on_submit():

@@ -177,7 +177,8 @@ def test_expense_claims_submit_approve_pay(login_as, client, db):
     assert claim.state == "approved" and claim.approved_by == "finance_manager"
     _switch(client, "accountant")
     page = client.get(claim_url).data.decode()
-    assert 'id="pay-expense"' in page and "同意" in page
+    assert 'id="pay-expense"' in page and "审批人 许静：同意" in page
+    assert "finance_manager" not in page
     client.post(f"{claim_url}/pay", data={})
     assert _claim(db, "EXP-0002").state == "paid"
     page = client.get(claim_url).data.decode()

@@ -26,7 +26,9 @@ def test_reorder_alerts_and_moves(login_as, client):
     alerts = client.get("/sandbox/inventory/reorder-alerts").data.decode()
     assert alerts.count("<tr>") >= 9 + 1
     moves = client.get("/sandbox/inventory/moves?sku=P1001").data.decode()
-    assert "opening" in moves and "P1002" not in moves
+    assert "P1002" not in moves
+    # The kind in words, its code kept for exercise authors (checks compare kind: opening).
+    assert "期初库存" in moves and 'title="opening"' in moves and "<code>opening" not in moves
 
 
 def test_transfer_through_the_pages(login_as, client, db):
@@ -39,6 +41,22 @@ def test_transfer_through_the_pages(login_as, client, db):
     client.post(f"{created.location}/complete", data={})
     assert _stock(db, "P6201", "WH-KS") == before + 5
     assert _context(db).scalar(select(Transfer)).state == "done"
+
+
+def test_transfer_pages_name_the_warehouses_not_dates(login_as, client):
+    """"From"/"To" meant 开始日期/结束日期 (the audit log's date filter) in Chinese."""
+    login_as("stock9", job_roles=["warehouse"])
+    client.get("/sandbox/")
+    form = client.get("/sandbox/inventory/transfers/new").data.decode()
+    assert "调出仓库" in form and "调入仓库" in form
+    assert "开始日期" not in form and "结束日期" not in form
+    created = client.post("/sandbox/inventory/transfers/new", data={
+        "from": "WH-SH", "to": "WH-KS", "sku-0": "P6201", "quantity-0": "5"})
+    client.post(f"{created.location}/complete", data={})
+    listing = client.get("/sandbox/inventory/transfers").data.decode()
+    assert "调出仓库" in listing and "开始日期" not in listing
+    moves = client.get("/sandbox/inventory/moves?sku=P6201").data.decode()
+    assert "调拨出库" in moves and "调拨入库" in moves and 'title="transfer_out"' in moves
 
 
 def test_refused_transfer_keeps_input(login_as, client, db):

@@ -116,7 +116,14 @@ def test_order_pages_walk_the_whole_flow(login_as, client, db):
     client.post(bill_url, data={"amount": "79.15"})
     bill = _context(db).get(SupplierBill, bill.id)
     assert bill.state == "partially_paid" and bill.paid_amount == Decimal("79.15")
-    assert "PAY-0001" in client.get(bill_url).data.decode()
+    page = client.get(bill_url).data.decode()
+    assert "PAY-0001" in page
+    # Payable wording: the company pays a bill (部分付款), it is paid on an invoice (部分收款).
+    assert "部分付款" in page and "部分收款" not in page
+    assert "已付金额" in page and "已结清" not in page
+    listing = client.get("/sandbox/purchasing/bills").data.decode()
+    assert "部分付款" in listing and "部分收款" not in listing
+    assert "部分付款" in client.get(order_url).data.decode()
     client.post(bill_url, data={"amount": f"{total - Decimal('79.15'):.2f}"})
     assert _context(db).get(SupplierBill, bill.id).state == "paid"
     assert 'id="pay-bill"' not in client.get(bill_url).data.decode()
@@ -126,6 +133,7 @@ def test_bills_list_filters_unpaid_and_shows_the_rating(login_as, client, db):
     _login(login_as, client)
     listing = client.get("/sandbox/purchasing/bills").data.decode()
     assert "BILL-2025-0051" in listing and 'data-grade="' in listing
+    assert "仅未付款" in listing and "仅未收款" not in listing
     assert "BILL-2025-0058" not in client.get("/sandbox/purchasing/bills?q=S003").data.decode()
     ctx = _context(db)
     ctx.by_code(SupplierBill, "BILL-2025-0051", field="number").state = "paid"
@@ -155,7 +163,8 @@ def test_approval_with_comment_and_refusals(login_as, client, db):
     client.post(f"{order_url}/reject", data={"comment": "数量太多"})
     order = _order(db, "PO-0003")
     assert order.state == "rejected" and order.approval_comment == "数量太多"
-    assert "数量太多" in client.get(order_url).data.decode()
+    page = client.get(order_url).data.decode()
+    assert "数量太多" in page and "审批人 马丽" in page and "purchasing_manager" not in page
 
     # The buyer edits the rejected order: it goes back to draft, lines replaced.
     _switch(client, "buyer")

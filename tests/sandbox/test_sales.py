@@ -244,7 +244,7 @@ def test_approving_without_the_permission_is_refused(box, db, persona):
 
 def test_only_pending_orders_are_approved(box, db):
     order = confirmed_order(box, [("P1001", D(1), None)])
-    with pytest.raises(SandboxRuleError, match="confirmed"):
+    with pytest.raises(SandboxRuleError, match="SO-0004 is “Confirmed”"):
         sales.approve_order(as_(box, "sales_manager"), order)
     db.session.rollback()
     assert box[1].get(SalesOrder, order.id).approved_by is None
@@ -323,7 +323,8 @@ def test_partial_deliveries_move_the_order_through_its_states(box, db):
 
 
 @pytest.mark.parametrize("quantity, message", [
-    (D(11), "11"), (D(0), "P1001"), (D(-1), "P1001"), ("x", "P1001"),
+    (D(11), "11"), (D(0), "at least one line"), ("0.000", "at least one line"),
+    (D(-1), "P1001"), ("x", "P1001"),
 ])
 def test_delivering_a_wrong_quantity_is_refused(box, db, quantity, message):
     order = confirmed_order(box, [("P1001", D(10), None)])
@@ -334,6 +335,19 @@ def test_delivering_a_wrong_quantity_is_refused(box, db, quantity, message):
     db.session.rollback()
     assert stock(keeper, "P1001") == before and count(keeper, Delivery) == 0
     assert keeper.get(SalesOrder, order.id).lines[0].delivered_quantity == 0
+
+
+def test_a_blank_or_zero_line_is_left_out_of_the_delivery(box, db):
+    """As on a goods receipt: 0 or nothing on a line means "not this line now"."""
+    order = confirmed_order(box, [("P1001", D(10), None), ("P1002", D(5), None),
+                                  ("P1003", D(2), None)])
+    keeper = as_(box, "warehouse_keeper")
+    first, second, third = order.lines
+    delivery = sales.deliver(keeper, order, {first.id: "4", second.id: "0", third.id: " "})
+    assert [(line.product.sku, line.quantity) for line in delivery.lines] == [("P1001", 4)]
+    assert (first.delivered_quantity, second.delivered_quantity,
+            third.delivered_quantity) == (4, 0, 0)
+    assert order.state == "partially_delivered"
 
 
 def test_delivering_more_than_remains_after_a_partial_delivery_is_refused(box, db):
@@ -366,7 +380,7 @@ def test_delivering_needs_the_permission_and_a_confirmed_order(box, db):
     with pytest.raises(SandboxPermissionError):
         sales.deliver(box[1], order)
     quotation = sales.create_order(box[1], "C0001", [("P1001", D(1), None)])
-    with pytest.raises(SandboxRuleError, match="quotation"):
+    with pytest.raises(SandboxRuleError, match="“Quotation”"):
         sales.deliver(as_(box, "warehouse_keeper"), quotation)
 
 
@@ -427,7 +441,7 @@ def test_receipts_pay_the_invoice_in_parts(box):
     assert balance(accountant, "1122") == receivable - D("301.48")
     credit = sales.customer_credit(accountant, invoice.customer)
     assert credit["used"] == D("97180.00")  # only the seeded invoice is still owed
-    with pytest.raises(SandboxRuleError, match="paid"):
+    with pytest.raises(SandboxRuleError, match="“Paid”"):
         sales.receive_payment(accountant, invoice, D("1"))
 
 

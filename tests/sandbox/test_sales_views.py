@@ -76,6 +76,60 @@ def test_over_credit_order_waits_for_the_manager(login_as, client, db):
     _switch(client, "sales_manager")
     client.post(f"{order_url}/approve", data={"comment": "同意"})
     assert _context(db).by_code(SalesOrder, "SO-0004", field="number").state == "confirmed"
+    # The approver by name, as on "created by" (郑国强, not the persona code).
+    approval = re.search(r'id="approval-info">(.*?)</div>',
+                         client.get(order_url).data.decode(), re.S).group(1)
+    assert "审批人 郑国强：同意" in approval and "sales_manager" not in approval
+
+
+def _deliver_form_fields(page):
+    return re.findall(r'name="(deliver-\d+)"', page)
+
+
+def test_a_zero_line_on_the_delivery_form_is_skipped(login_as, client, db):
+    """As on the goods-receipt form: 0 or nothing means "not this line now"."""
+    login_as("sales9", job_roles=["sales"])
+    order_url = _new_order(client, lines=(("P1001", "10", ""), ("P1002", "5", ""),
+                                          ("P1003", "2", ""))).location
+    client.post(f"{order_url}/submit", data={})
+    _switch(client, "warehouse_keeper")
+    first, second, third = _deliver_form_fields(client.get(order_url).data.decode())
+    done = client.post(f"{order_url}/deliver", data={first: "4", second: "0", third: ""},
+                       follow_redirects=True)
+    assert "alert-success" in done.data.decode() and "alert-danger" not in done.data.decode()
+    order = _context(db).by_code(SalesOrder, "SO-0004", field="number")
+    assert [line.delivered_quantity for line in order.lines] == [4, 0, 0]
+    assert order.state == "partially_delivered"
+    page = client.get(order_url).data.decode()
+    assert 'data-state="partially_delivered">部分发货<' in page
+
+    zeros = client.post(f"{order_url}/deliver", data=dict.fromkeys(
+        _deliver_form_fields(page), "0"), follow_redirects=True).data.decode()
+    assert "alert-danger" in zeros and "大于 0" in zeros
+    order = _context(db).by_code(SalesOrder, "SO-0004", field="number")
+    assert [line.delivered_quantity for line in order.lines] == [4, 0, 0]
+
+
+def test_edit_form_shows_quantities_as_people_write_them(login_as, client):
+    login_as("sales9", job_roles=["sales"])
+    order_url = _new_order(client, lines=(("P1001", "2.5", "5"),)).location
+    form = client.get(f"{order_url}/edit").data.decode()
+    assert 'value="2.5"' in form and 'value="5"' in form
+    assert 'value="2.500"' not in form and 'value="5.00"' not in form
+
+
+def test_activity_log_shows_actions_in_words_with_their_codes(login_as, client):
+    login_as("sales9", job_roles=["sales"])
+    order_url = _new_order(client).location
+    client.post(f"{order_url}/submit", data={})
+    log = client.get("/sandbox/activity").data.decode()
+    assert "新建报价单" in log and "提交销售订单" in log
+    # Exercise authors name actions by code: it stays on the page.
+    assert 'data-action="sales_order.submit"' in log and "<code" in log
+    home = client.get("/sandbox/").data.decode()
+    recent = re.search(r'id="recent-activity">(.*?)</ul>', home, re.S).group(1)
+    assert "提交销售订单" in recent and 'title="sales_order.submit"' in recent
+    assert "林小燕" in recent and "sales_clerk" not in recent
 
 
 def test_unknown_action_and_other_sandbox_ids_are_404(login_as, client, create_user, db):

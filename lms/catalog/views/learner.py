@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.accounts.models import JobRole
 from lms.accounts.permissions import require_permission, wants_json
 from lms.catalog import enrolment as enrolments
 from lms.catalog import progress as progress_service
-from lms.catalog.kinds import ITEM_KINDS
+from lms.catalog.kinds import ITEM_KINDS, LEVEL_LABELS
 from lms.catalog.models import Course, CourseAsset, CourseItem
 from lms.catalog.rendering import asset_url, manual_link, render_item_markdown
 from lms.catalog.services import find_course
@@ -23,6 +24,15 @@ def _published_course_or_404(code: str) -> Course:
     if course is None or not course.is_published:
         abort(404)
     return course
+
+
+def audience_labels(revision) -> list[str]:
+    """Job roles and levels of a revision's audience, in the reader's language."""
+    job_roles = db.session.scalars(select(JobRole).where(
+        JobRole.code.in_(revision.audience_job_roles)).order_by(JobRole.id)).all()
+    return [j.label for j in job_roles] + [str(LEVEL_LABELS[level])
+                                            for level in revision.audience_levels
+                                            if level in LEVEL_LABELS]
 
 
 def _may_preview(course: Course) -> bool:
@@ -55,7 +65,8 @@ def course(code: str):
         abort(403)
     progress = progress_service.course_progress(current_user.id, course)
     return render_template("catalog/learner/course.html", course=course, progress=progress,
-                           enrolled=enrolment is not None, kinds=ITEM_KINDS)
+                           enrolled=enrolment is not None, kinds=ITEM_KINDS,
+                           audience=audience_labels(progress.revision))
 
 
 @blueprint.post("/courses/<code>/enrol")

@@ -104,6 +104,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('origin', sa.String(length=12), nullable=False),
+    sa.Column('chose_self', sa.Boolean(), nullable=False),
     sa.Column('due_at', lms.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('required', sa.Boolean(), nullable=False),
     sa.Column('enrolled_at', lms.database.UTCDateTime(timezone=True), nullable=False),
