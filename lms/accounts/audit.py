@@ -34,6 +34,8 @@ ACTIONS: dict[str, Any] = {
     "role.permissions": _l("Role permissions changed"),
     "job_role.create": _l("Job role added"),
     "users.import": _l("Employees imported"),
+    "course.create": _l("Course created"),
+    "course.discard_draft": _l("Course draft discarded"),
     "course.publish": _l("Course published"),
     "course.unpublish": _l("Course unpublished"),
     "course.republish": _l("Course published again"),

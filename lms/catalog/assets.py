@@ -15,9 +15,12 @@ from xml.parsers import expat
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.catalog.models import Course, CourseRevision
 from lms.catalog.services import store_asset
+from lms.extensions import db
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
@@ -170,13 +173,32 @@ def attach_image(course: Course, revision: CourseRevision, file_name: str, conte
     The same bytes already listed under another name keep that name (one file, one path).
     """
     asset = store_asset(course, file_name, content_type, data)
-    for path, asset_id in revision.asset_map.items():
+    # Read the map again under a row lock (PostgreSQL; SQLite serialises writers anyway), so
+    # two uploads at the same moment cannot drop each other's image.
+    asset_map = db.session.scalar(select(CourseRevision.asset_map)
+                                  .where(CourseRevision.id == revision.id).with_for_update())
+    for path, asset_id in asset_map.items():
         if asset_id == asset.id and path.startswith("images/"):
             return path
-    path = unique_asset_path(revision.asset_map, file_name, asset.id)
-    # The JSON column is not mutation-tracked: assign a new dict.
-    revision.asset_map = {**revision.asset_map, path: asset.id}
+    path = unique_asset_path(asset_map, file_name, asset.id)
+    _save_asset_map(revision, {**asset_map, path: asset.id})
     return path
+
+
+def _save_asset_map(revision: CourseRevision, asset_map: dict) -> None:
+    """Write a revision's asset map without it counting as an edit of the course settings.
+
+    Any ORM change to the revision row bumps ``lock_version``, the optimistic lock of the
+    settings form, so an image uploaded in one tab gave the settings form open in another a
+    false conflict. Uploads only add entries (locked above) and never overwrite a setting,
+    so they need no version check: a Core UPDATE writes this column alone, and the loaded
+    object takes the new value as if it had been read so. (A table of asset links would do
+    the same, but the map travels with the revision everywhere: drafts, digests, export.)
+    """
+    table = CourseRevision.__table__
+    db.session.execute(update(table).where(table.c.id == revision.id)
+                       .values(asset_map=asset_map))
+    set_committed_value(revision, "asset_map", asset_map)
 
 
 def image_paths(revision: CourseRevision) -> list[str]:

@@ -35,6 +35,11 @@ TARGET_KINDS = [
     SelectChoice("department", _l("Department")),
     SelectChoice("user", _l("Person")),
 ]
+# Targets chosen from a list (the field has the kind's name): their model and the error.
+LISTED_TARGETS = {
+    "job_role": (JobRole, _l("Choose a job role from the list.")),
+    "department": (Department, _l("Choose a department from the list.")),
+}
 # Ids beyond this are not ours (PostgreSQL integer): treated as unknown, not sent to the database.
 MAX_ID = 2**31 - 1
 # A due date further away than this is a typo (and years near 9999 overflow on conversion).
@@ -109,20 +114,15 @@ class AssignmentForm(FlaskForm):
     def _resolve_target(self) -> bool:
         """Find the chosen job role, department or person; errors go on that field."""
         kind = self.target_kind.data
-        if kind == "job_role":
-            job_role_id = parse_id(self.job_role.data)
-            found = db.session.get(JobRole, job_role_id) if job_role_id else None
+        if kind in LISTED_TARGETS:
+            model, message = LISTED_TARGETS[kind]
+            field = self[kind]
+            target_id = parse_id(field.data)
+            found = db.session.get(model, target_id) if target_id else None
             if found is None:
-                self.job_role.errors.append(_l("Choose a job role from the list."))
+                field.errors.append(message)
                 return False
-            self.target = {"job_role": found}
-        elif kind == "department":
-            department_id = parse_id(self.department.data)
-            found = db.session.get(Department, department_id) if department_id else None
-            if found is None:
-                self.department.errors.append(_l("Choose a department from the list."))
-                return False
-            self.target = {"department": found}
+            self.target = {kind: found}
         else:
             username = (self.username.data or "").strip()
             found = db.session.scalar(select(User).where(User.username == username)) \

@@ -28,6 +28,8 @@ class ItemKind:
     # How a learner completes an item of this kind, for the outline and the editor.
     completion_rule = _l("Opened")
     needs_body = True
+    # The language of the body, for the editor's help and preview (None: no body).
+    body_format: str | None = "markdown"
     # Lessons and resources complete from the item page itself; the others from their engines.
     completes_on_page = False
 
@@ -35,6 +37,10 @@ class ItemKind:
         """Reasons the item is not valid (empty when it is), in English for files and logs."""
         if self.needs_body and not body.strip():
             return ["the item has no content"]
+        return self.content_errors(body, url, settings)
+
+    def content_errors(self, body: str, url: str | None, settings: dict) -> list[str]:
+        """What is wrong with the content, once there is some; kinds with a format say."""
         return []
 
 
@@ -49,17 +55,14 @@ class QuizKind(ItemKind):
     name = "quiz"
     label = _l("Quiz")
     completion_rule = _l("Passed")
+    body_format = "gift"
 
-    def validate(self, body: str, url: str | None, settings: dict) -> list[str]:
-        errors = super().validate(body, url, settings)
-        if errors:
-            return errors
+    def content_errors(self, body: str, url: str | None, settings: dict) -> list[str]:
         try:
             questions = [q for q in parse_gift(body) if q.kind != "description"]
         except GiftError as exc:
             return [f"question bank: {exc}"]
-        if not questions:
-            errors.append("the question bank has no questions")
+        errors = [] if questions else ["the question bank has no questions"]
         pass_mark = settings.get("pass_mark", 60)
         if not isinstance(pass_mark, int | float) or isinstance(pass_mark, bool) \
                 or not 0 <= pass_mark <= 100:
@@ -67,22 +70,31 @@ class QuizKind(ItemKind):
         return errors
 
 
-class ExerciseKind(ItemKind):
+class YamlKind(ItemKind):
+    """An item whose body is a YAML mapping, read by its engine (exercises, surveys)."""
+
+    body_format = "yaml"
+
+    def content_errors(self, body: str, url: str | None, settings: dict) -> list[str]:
+        try:
+            data = yaml.safe_load(body)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark else ""
+            return [f"not valid YAML{where}"]
+        return [] if isinstance(data, dict) else ["the YAML must be a mapping"]
+
+
+class ExerciseKind(YamlKind):
     name = "exercise"
     label = _l("Hands-on exercise")
     completion_rule = _l("Passed")
 
-    def validate(self, body: str, url: str | None, settings: dict) -> list[str]:
-        return super().validate(body, url, settings) or _yaml_mapping_errors(body)
 
-
-class SurveyKind(ItemKind):
+class SurveyKind(YamlKind):
     name = "survey"
     label = _l("Survey")
     completion_rule = _l("Submitted")
-
-    def validate(self, body: str, url: str | None, settings: dict) -> list[str]:
-        return super().validate(body, url, settings) or _yaml_mapping_errors(body)
 
 
 class ResourceKind(ItemKind):
@@ -90,25 +102,16 @@ class ResourceKind(ItemKind):
     label = _l("Resource")
     completion_rule = _l("Opened")
     needs_body = False
+    body_format = None
     completes_on_page = True
 
-    def validate(self, body: str, url: str | None, settings: dict) -> list[str]:
+    def content_errors(self, body: str, url: str | None, settings: dict) -> list[str]:
         if url:
             return [] if URL_PATTERN.match(url) else [
                 "url must start with https://, http:// or manual:"]
         if not settings.get("asset"):
             return ["a resource needs a url or a file"]
         return []
-
-
-def _yaml_mapping_errors(body: str) -> list[str]:
-    try:
-        data = yaml.safe_load(body)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        return [f"not valid YAML{where}"]
-    return [] if isinstance(data, dict) else ["the YAML must be a mapping"]
 
 
 ITEM_KINDS: dict[str, ItemKind] = {

@@ -25,6 +25,7 @@ class Course(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
+    # The published revision's self_enrol (set by publishing), so learners' queries need no join.
     self_enrol: Mapped[bool] = mapped_column(default=False)
     # A published course can be withdrawn (unpublished) without losing its revisions.
     withdrawn: Mapped[bool] = mapped_column(default=False)
@@ -71,6 +72,9 @@ class CourseRevision(db.Model):
     audience_job_roles: Mapped[list] = mapped_column(JSON, default=list)
     audience_levels: Mapped[list] = mapped_column(JSON, default=list)
     cover_name: Mapped[str | None] = mapped_column(String(200))
+    # Edited in the draft like the other settings; publishing copies it to Course.self_enrol,
+    # which is what learners' pages read.
+    self_enrol: Mapped[bool] = mapped_column(default=False)
     # Asset path inside the course folder -> CourseAsset id, e.g. {"images/a.png": 12}.
     asset_map: Mapped[dict] = mapped_column(JSON, default=dict)
     # Digest of the file form this revision was synced from; sync skips unchanged folders.

@@ -29,6 +29,19 @@ from lms.extensions import db
 DONE, OPEN, LOCKED = "done", "open", "locked"
 
 
+def percent_done(required_done: int, required_total: int, completed_at: datetime | None) -> int:
+    """Required items done, in percent; a course without required items is 0 or 100."""
+    if required_total == 0:
+        return 100 if completed_at else 0
+    return round(100 * required_done / required_total)
+
+
+def past_due(due_at: datetime | None, completed_at: datetime | None,
+             now: datetime | None = None) -> bool:
+    """Past the due date without having completed the course (``reports`` says it in SQL)."""
+    return due_at is not None and completed_at is None and due_at < (now or utcnow())
+
+
 @dataclass
 class ItemState:
     item: CourseItem
@@ -56,9 +69,7 @@ class CourseProgress:
 
     @property
     def percent(self) -> int:
-        if self.required_total == 0:
-            return 100 if self.completed_at else 0
-        return round(100 * self.required_done / self.required_total)
+        return percent_done(self.required_done, self.required_total, self.completed_at)
 
     @property
     def minutes_left(self) -> int:
@@ -74,7 +85,7 @@ class CourseProgress:
 
     @property
     def is_overdue(self) -> bool:
-        return self.due_at is not None and not self.is_complete and self.due_at < utcnow()
+        return past_due(self.due_at, self.completed_at)
 
     @property
     def next_item(self) -> ItemState | None:

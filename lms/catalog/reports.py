@@ -25,6 +25,7 @@ from lms.catalog.models import (
     Enrolment,
     ItemCompletion,
 )
+from lms.catalog.progress import percent_done
 from lms.database import utcnow
 from lms.extensions import db
 
@@ -58,9 +59,7 @@ class LearnerProgress:
 
     @property
     def percent(self) -> int:
-        if self.required_total == 0:
-            return 100 if self.completed_at else 0
-        return round(100 * self.required_done / self.required_total)
+        return percent_done(self.required_done, self.required_total, self.completed_at)
 
     @property
     def is_complete(self) -> bool:
@@ -140,6 +139,7 @@ class _Report:
         )
         self.completion_on = and_(CourseCompletion.user_id == Enrolment.user_id,
                                   CourseCompletion.revision_id == revision_id)
+        # progress.past_due, in SQL, so the report can filter and sort by it.
         self.overdue = and_(CourseCompletion.id.is_(None), Enrolment.due_at.is_not(None),
                             Enrolment.due_at < self.now)
 

@@ -1,21 +1,24 @@
-"""Courses, revisions, modules and items: creating, editing, publishing.
+"""Courses and revisions: creating, drafting, publishing, and saving a draft's settings and items.
 
 Each function flushes and returns; callers (views, CLI, demo) commit. Editing always happens
 on a draft revision: ``ensure_draft`` copies the published revision the first time a trainer
 changes a published course, so learners keep seeing the published one until the draft is
-published.
+published. Changes to a draft's outline (modules, items, their order) are in ``outline.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.accounts import audit
+from lms.catalog.kinds import ITEM_KINDS
 from lms.catalog.models import (
     Course,
     CourseAsset,
@@ -34,6 +37,14 @@ class EditConflict(Exception):
     def __init__(self, current):
         self.current = current
         super().__init__("edited by someone else")
+
+
+class DraftNotReady(ValueError):
+    """A draft that cannot be published; ``problems`` says why, in the user's language."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 def item_content_hash(item) -> str:
@@ -65,6 +76,7 @@ def create_course(code: str, title: str, actor=None) -> Course:
     db.session.flush()
     course.draft_revision = revision
     db.session.flush()
+    audit.record("course.create", target=code, actor=actor, after={"title": title})
     return course
 
 
@@ -81,82 +93,99 @@ def store_asset(course: Course, name: str, content_type: str, data: bytes) -> Co
     return asset
 
 
+def _copy_outline(revision: CourseRevision, modules: Iterable) -> None:
+    """Fill a new revision with modules and items copied from ``modules``.
+
+    ``modules`` are ModuleSource (from files) or CourseModule (from another revision): both
+    have a title and items with the same fields, so files and drafts build items one way.
+    """
+    for module_position, module_from in enumerate(modules, start=1):
+        module = CourseModule(position=module_position, title=module_from.title)
+        revision.modules.append(module)
+        for position, item_from in enumerate(module_from.items, start=1):
+            item = CourseItem(
+                key=item_from.key, position=position, kind=item_from.kind,
+                title=item_from.title, minutes=item_from.minutes, required=item_from.required,
+                requires=list(item_from.requires), body=item_from.body,
+                source_name=item_from.source_name, url=item_from.url,
+                settings=dict(item_from.settings),
+            )
+            item.content_hash = item_content_hash(item)
+            item.module = module
+            revision.items.append(item)
+
+
+def _make_draft(course: Course, revision: CourseRevision, modules: Iterable) -> None:
+    """Store ``revision`` holding a copy of ``modules`` as the course's draft."""
+    _copy_outline(revision, modules)
+    db.session.add(revision)
+    db.session.flush()
+    course.draft_revision = revision
+    db.session.flush()
+
+
 def revision_from_source(course: Course, source: CourseSource, actor=None) -> CourseRevision:
     """A new draft revision holding exactly what the files say (replacing any draft)."""
     if course.draft_revision is not None:
-        discard_draft(course)
+        # Replaced, not discarded: a never-published course keeps a draft either way.
+        _drop_draft(course)
     revision = CourseRevision(
         course_id=course.id, number=_next_revision_number(course), title=source.title,
         summary=source.summary, version_label=source.version_label,
         audience_job_roles=source.job_roles, audience_levels=source.levels,
-        cover_name=source.cover_name, source_digest=source.digest(),
-        created_by_id=actor.id if actor else None,
+        cover_name=source.cover_name, self_enrol=source.self_enrol,
+        source_digest=source.digest(), created_by_id=actor.id if actor else None,
     )
     revision.asset_map = {
         name: store_asset(course, name, content_type, data).id
         for name, (content_type, data) in source.assets.items()
     }
-    course.self_enrol = source.self_enrol
-    for module_position, module_source in enumerate(source.modules, start=1):
-        module = CourseModule(position=module_position, title=module_source.title)
-        revision.modules.append(module)
-        for position, item_source in enumerate(module_source.items, start=1):
-            settings = dict(item_source.settings)
-            item = CourseItem(
-                key=item_source.key, position=position, kind=item_source.kind,
-                title=item_source.title, minutes=item_source.minutes,
-                required=item_source.required, requires=list(item_source.requires),
-                body=item_source.body, source_name=item_source.source_name,
-                url=item_source.url, settings=settings,
-            )
-            item.content_hash = item_content_hash(item)
-            item.module = module
-            revision.items.append(item)
-    db.session.add(revision)
-    db.session.flush()
-    course.draft_revision = revision
-    db.session.flush()
+    _make_draft(course, revision, source.modules)
     return revision
 
 
-def discard_draft(course: Course) -> None:
+def _drop_draft(course: Course) -> CourseRevision:
     draft = course.draft_revision
-    if draft is None:
-        return
     course.draft_revision = None
     db.session.flush()
     db.session.delete(draft)
     db.session.flush()
+    return draft
+
+
+def discard_draft(course: Course, actor=None) -> None:
+    """Throw the draft away, going back to the published revision (no draft: nothing to do).
+
+    ValueError for a course that was never published: its draft is all there is of it.
+    """
+    if course.draft_revision is None:
+        return
+    if course.published_revision is None:
+        raise ValueError(f"course {course.code} was never published: its draft is kept")
+    draft = _drop_draft(course)
+    audit.record("course.discard_draft", target=course.code, actor=actor,
+                 before={"revision": draft.number})
 
 
 def ensure_draft(course: Course, actor=None) -> CourseRevision:
-    """The course's draft revision, copied from the published one if there is none yet."""
+    """The course's draft revision, copied from the published one if there is none yet.
+
+    ValueError when there is neither (a course row without revisions): nothing to copy.
+    """
     if course.draft_revision is not None:
         return course.draft_revision
     published = course.published_revision
+    if published is None:
+        raise ValueError(f"course {course.code} has no published revision to copy")
     draft = CourseRevision(
         course_id=course.id, number=_next_revision_number(course), title=published.title,
         summary=published.summary, version_label=published.version_label,
         audience_job_roles=list(published.audience_job_roles),
         audience_levels=list(published.audience_levels), cover_name=published.cover_name,
-        asset_map=dict(published.asset_map), created_by_id=actor.id if actor else None,
+        self_enrol=published.self_enrol, asset_map=dict(published.asset_map),
+        created_by_id=actor.id if actor else None,
     )
-    for module in published.modules:
-        copy = CourseModule(position=module.position, title=module.title)
-        draft.modules.append(copy)
-        for item in module.items:
-            item_copy = CourseItem(
-                key=item.key, position=item.position, kind=item.kind, title=item.title,
-                minutes=item.minutes, required=item.required, requires=list(item.requires),
-                body=item.body, source_name=item.source_name, url=item.url,
-                settings=dict(item.settings), content_hash=item.content_hash,
-            )
-            item_copy.module = copy
-            draft.items.append(item_copy)
-    db.session.add(draft)
-    db.session.flush()
-    course.draft_revision = draft
-    db.session.flush()
+    _make_draft(course, draft, published.modules)
     return draft
 
 
@@ -168,7 +197,7 @@ def revision_digest(revision: CourseRevision) -> str:
         code=revision.course.code, title=revision.title, summary=revision.summary,
         version_label=revision.version_label, job_roles=list(revision.audience_job_roles),
         levels=list(revision.audience_levels), cover_name=revision.cover_name,
-        self_enrol=revision.course.self_enrol,
+        self_enrol=revision.self_enrol,
         assets={name: (assets[asset_id].content_type, assets[asset_id].data)
                 for name, asset_id in revision.asset_map.items() if asset_id in assets},
     )
@@ -176,17 +205,55 @@ def revision_digest(revision: CourseRevision) -> str:
     return source.digest()
 
 
+def misplaced_requirements(revision: CourseRevision) -> dict[int, list[str]]:
+    """Item id -> keys it requires that do not come before it (after a move, say)."""
+    seen: set[str] = set()
+    misplaced: dict[int, list[str]] = {}
+    for item in revision.ordered_items():
+        later = [key for key in item.requires if key not in seen]
+        if later:
+            misplaced[item.id] = later
+        seen.add(item.key)
+    return misplaced
+
+
+def draft_problems(revision: CourseRevision) -> list[str]:
+    """What stops the revision from being published, in the user's language (empty: ready).
+
+    Files are checked for the same when they are read; a draft edited on the web can get
+    there in steps (an empty lesson, a requirement moved below its item).
+    """
+    problems = []
+    if not revision.items:
+        problems.append(_("The course has no items yet."))
+    misplaced = misplaced_requirements(revision)
+    for item in revision.ordered_items():
+        kind = ITEM_KINDS.get(item.kind)
+        reasons = kind.validate(item.body, item.url, item.settings) if kind else [item.kind]
+        for reason in reasons:
+            problems.append(_("“%(title)s” is not ready: %(reason)s", title=item.title,
+                              reason=reason))
+        if item.id in misplaced:
+            problems.append(_("“%(title)s” opens after %(keys)s, which does not come before it.",
+                              title=item.title, keys=", ".join(misplaced[item.id])))
+    return problems
+
+
 def publish_draft(course: Course, actor=None, redo_changed_items: bool = False) -> CourseRevision:
     """Make the draft the revision learners see; carry progress over from the previous one.
 
     With ``redo_changed_items`` people who completed an item that changed must do it again;
-    otherwise their completion carries over.
+    otherwise their completion carries over. DraftNotReady (nothing changed) for a draft
+    with problems (see ``draft_problems``).
     """
     from lms.catalog.progress import carry_progress  # progress imports this module
 
     draft = course.draft_revision
     if draft is None:
         raise ValueError("there is no draft to publish")
+    problems = draft_problems(draft)
+    if problems:
+        raise DraftNotReady(problems)
     previous = course.published_revision
     if previous is not None:
         previous.state = "superseded"
@@ -197,6 +264,7 @@ def publish_draft(course: Course, actor=None, redo_changed_items: bool = False) 
     course.published_revision = draft
     course.draft_revision = None
     course.withdrawn = False
+    course.self_enrol = draft.self_enrol
     db.session.flush()
     if previous is not None:
         carry_progress(previous, draft, redo_changed_items)
@@ -237,13 +305,15 @@ def update_revision(revision: CourseRevision, fields: RevisionFields,
     revision.audience_job_roles = fields.job_roles
     revision.audience_levels = fields.levels
     revision.cover_name = fields.cover_name
-    revision.course.self_enrol = fields.self_enrol
+    revision.self_enrol = fields.self_enrol
     _flush_or_conflict(revision)
     return revision
 
 
 @dataclass
 class ItemFields:
+    """What the item editor saves; each field is the CourseItem column of the same name."""
+
     title: str
     minutes: int
     required: bool
@@ -256,13 +326,8 @@ class ItemFields:
 def update_item(item: CourseItem, fields: ItemFields, expected_version: int) -> CourseItem:
     """Save an item of a draft; EditConflict if another editor saved it since loading."""
     _check_version(item, expected_version)
-    item.title = fields.title
-    item.minutes = fields.minutes
-    item.required = fields.required
-    item.requires = fields.requires
-    item.body = fields.body
-    item.url = fields.url
-    item.settings = fields.settings
+    for name, value in asdict(fields).items():
+        setattr(item, name, value)
     item.content_hash = item_content_hash(item)
     _flush_or_conflict(item)
     return item
@@ -280,119 +345,3 @@ def _flush_or_conflict(obj) -> None:
         # Another request saved between our read and our write.
         db.session.rollback()
         raise EditConflict(db.session.get(type(obj), obj.id)) from None
-
-
-def add_module(revision: CourseRevision, title: str) -> CourseModule:
-    position = max((m.position for m in revision.modules), default=0) + 1
-    module = CourseModule(position=position, title=title)
-    revision.modules.append(module)
-    db.session.flush()
-    return module
-
-
-def rename_module(module: CourseModule, title: str) -> None:
-    module.title = title
-    db.session.flush()
-
-
-def delete_module(module: CourseModule) -> bool:
-    """Delete an empty module; False (nothing done) while it still holds items."""
-    if module.items:
-        return False
-    revision = module.revision
-    revision.modules.remove(module)
-    db.session.flush()
-    _renumber(revision.modules)
-    return True
-
-
-def unique_item_key(revision: CourseRevision, wanted: str) -> str:
-    taken = {item.key for item in revision.items}
-    key, number = wanted, 2
-    while key in taken:
-        key, number = f"{wanted}-{number}", number + 1
-    return key
-
-
-def add_item(module: CourseModule, kind: str, title: str, key: str) -> CourseItem:
-    revision = module.revision
-    item = CourseItem(
-        key=unique_item_key(revision, key), kind=kind, title=title, minutes=10, required=True,
-        requires=[], body="", position=max((i.position for i in module.items), default=0) + 1,
-        settings={"pass_mark": 60} if kind == "quiz" else {},
-    )
-    item.module = module
-    revision.items.append(item)
-    item.content_hash = item_content_hash(item)
-    db.session.flush()
-    return item
-
-
-def delete_item(item: CourseItem) -> None:
-    """Delete an item; items that required it no longer do."""
-    revision, module = item.revision, item.module
-    for other in revision.items:
-        if item.key in other.requires:
-            other.requires = [key for key in other.requires if key != item.key]
-            other.content_hash = item_content_hash(other)
-    module.items.remove(item)
-    revision.items.remove(item)
-    db.session.flush()
-    _renumber(module.items)
-
-
-def move_item(item: CourseItem, direction: int) -> None:
-    """Move an item one place up (-1) or down (+1), across module borders at the ends."""
-    modules = item.revision.modules
-    module = item.module
-    siblings = list(module.items)
-    index = siblings.index(item)
-    target = index + direction
-    if 0 <= target < len(siblings):
-        siblings[index], siblings[target] = siblings[target], siblings[index]
-        _renumber(siblings)
-    else:
-        module_index = modules.index(module) + direction
-        if not 0 <= module_index < len(modules):
-            return
-        other = modules[module_index]
-        module.items.remove(item)
-        item.module = other
-        others = [i for i in other.items if i is not item]
-        others = [item, *others] if direction > 0 else [*others, item]
-        _renumber(others)
-        _renumber(module.items)
-    db.session.flush()
-
-
-def reorder_items(revision: CourseRevision, order: list[tuple[int, int]]) -> None:
-    """Apply a complete new order: (module id, item id) pairs in reading order."""
-    items = {item.id: item for item in revision.items}
-    modules = {module.id: module for module in revision.modules}
-    if sorted(item_id for _m, item_id in order) != sorted(items) or \
-            any(module_id not in modules for module_id, _i in order):
-        raise ValueError("the order must list every item of the revision exactly once")
-    positions: dict[int, int] = {}
-    for module_id, item_id in order:
-        positions[module_id] = positions.get(module_id, 0) + 1
-        item = items[item_id]
-        item.module = modules[module_id]
-        item.position = positions[module_id]
-    db.session.flush()
-    for module in revision.modules:
-        db.session.refresh(module)
-
-
-def move_module(module: CourseModule, direction: int) -> None:
-    modules = list(module.revision.modules)
-    index = modules.index(module)
-    target = index + direction
-    if 0 <= target < len(modules):
-        modules[index], modules[target] = modules[target], modules[index]
-        _renumber(modules)
-        db.session.flush()
-
-
-def _renumber(rows) -> None:
-    for position, row in enumerate(rows, start=1):
-        row.position = position

@@ -61,14 +61,22 @@ def sync_courses(path: Path, actor=None, redo_changed_items: bool = False) -> li
             results.append(SyncResult(source.code, "unchanged",
                                       revision=course.published_revision.number))
             continue
-        with db.session.begin_nested():
-            status = "updated" if course is not None else "created"
-            if course is None:
-                course = Course(code=source.code)
-                db.session.add(course)
-                db.session.flush()
-            services.revision_from_source(course, source, actor)
-            revision = services.publish_draft(course, actor, redo_changed_items)
+        status = "updated" if course is not None else "created"
+        try:
+            with db.session.begin_nested():
+                if course is None:
+                    course = Course(code=source.code)
+                    db.session.add(course)
+                    db.session.flush()
+                services.revision_from_source(course, source, actor)
+                revision = services.publish_draft(course, actor, redo_changed_items)
+        except services.DraftNotReady as not_ready:
+            # The reader checks what publishing does, so only a reader that missed something
+            # gets here: report it like a file problem; the savepoint left the course as it was.
+            results.append(SyncResult(source.code, "error", [
+                SourceProblem(f"{folder.name}/course.yml", None, problem)
+                for problem in not_ready.problems]))
+            continue
         results.append(SyncResult(source.code, status, revision=revision.number))
     return results
 
@@ -98,7 +106,7 @@ def export_course(course: Course, directory: Path) -> Path:
         "audience": {"job_roles": list(revision.audience_job_roles),
                      "levels": list(revision.audience_levels)},
         **({"cover": revision.cover_name} if revision.cover_name else {}),
-        "self_enrol": course.self_enrol,
+        "self_enrol": revision.self_enrol,
         "modules": modules,
     }
     (folder / "course.yml").write_text(

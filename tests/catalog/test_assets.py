@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.catalog import services
 from lms.catalog.assets import AssetRejected, AssetTooLarge, check_image, safe_file_name
 from lms.catalog.models import Course, CourseAsset
+from tests.catalog.conftest import settings_data
 
 BASE = "/manage/courses"
 
@@ -172,6 +173,28 @@ def test_png_upload_is_stored_listed_and_served(editing, db, app):
     preview = client.post(f"{BASE}/pictures/preview", json={"text": "![图](images/image.png)"},
                           headers={"X-CSRFToken": client.csrf_token()})
     assert f"/assets/{asset_id}/image.png" in preview.json["html"]
+
+
+def test_settings_open_in_another_tab_still_save_after_an_upload(editing, db):
+    client, course = editing
+    editor = client.get(f"{BASE}/pictures/").data
+    draft = db.session.get(Course, course.id).draft_revision
+    version = draft.lock_version
+    assert upload(client, course, png_bytes(2, 1), "map.png", json=True).status_code == 200
+    db.session.expire_all()
+    draft = db.session.get(Course, course.id).draft_revision
+    # The upload is not a settings edit: the settings' lock version is unchanged.
+    assert draft.lock_version == version and "images/map.png" in draft.asset_map
+    saved = client.post(f"{BASE}/pictures/settings",
+                        data=settings_data(editor, title="上传后保存"))
+    assert saved.status_code == 302
+    db.session.expire_all()
+    draft = db.session.get(Course, course.id).draft_revision
+    # Saving the settings keeps the image the upload listed.
+    assert draft.title == "上传后保存" and "images/map.png" in draft.asset_map
+    # A settings form loaded after the upload offers the image as the cover.
+    assert client.post(f"{BASE}/pictures/settings", data=settings_data(
+        client.get(f"{BASE}/pictures/").data, cover="images/map.png")).status_code == 302
 
 
 def test_same_name_other_content_gets_a_new_name_same_content_keeps_its_name(editing, db):

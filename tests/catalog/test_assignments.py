@@ -9,26 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Department, JobRole, User
+from lms.accounts.models import Department, User
+from lms.accounts.services import find_user
 from lms.catalog.enrolment import create_assignment, delete_assignment
 from lms.catalog.models import Assignment, Course, Enrolment
 from lms.catalog.progress import complete_item
+from tests.catalog.conftest import find_job_role
 
 FAR_DAY = "2030-01-31"
 # 23:59:59 on 2030-01-31 in Asia/Shanghai (UTC+8).
 FAR_DUE_UTC = datetime(2030, 1, 31, 15, 59, 59, tzinfo=UTC)
 
 
-def _job_role(db, code: str) -> JobRole:
-    return db.session.scalar(select(JobRole).where(JobRole.code == code))
-
-
 def _department(db, name: str) -> Department:
     return accounts.get_or_create_department(name)
-
-
-def _user(db, username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
 
 
 def _enrolments(db, course: Course) -> dict[str, Enrolment]:
@@ -41,22 +35,6 @@ def _enrolments(db, course: Course) -> dict[str, Enrolment]:
 
 def _assignment_count(db) -> int:
     return db.session.scalar(select(func.count(Assignment.id)))
-
-
-@pytest.fixture
-def english_messages(app, monkeypatch):
-    """Messages in English, for tests that read their wording (the default is zh_CN)."""
-    from flask_babel import refresh
-
-    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
-    refresh()
-    yield
-    refresh()
-
-
-@pytest.fixture
-def trainer(login_as):
-    return login_as("trainer1", roles=["trainer"], timezone="Asia/Shanghai")
 
 
 @pytest.fixture
@@ -81,7 +59,7 @@ def _post(client, code: str, **data):
 def test_job_role_assignment_enrols_the_active_people_with_that_role(
         trainer, client, staff, make_course, db):
     course = make_course("c-role")
-    response = _post(client, "c-role", job_role=str(_job_role(db, "sales").id))
+    response = _post(client, "c-role", job_role=str(find_job_role("sales").id))
     assert response.status_code == 303
     assert response.location.endswith("/manage/courses/c-role/assignments")
     enrolled = _enrolments(db, course)
@@ -104,23 +82,23 @@ def test_person_assignment_enrols_that_person(trainer, client, staff, make_cours
     assert response.status_code == 303
     assert set(_enrolments(db, course)) == {"wh1"}
     assignment = db.session.scalar(select(Assignment))
-    assert assignment.user_id == _user(db, "wh1").id
+    assert assignment.user_id == find_user("wh1").id
     assert assignment.job_role_id is None and assignment.department_id is None
 
 
 def test_people_who_get_a_covered_job_role_later_are_enrolled(
         trainer, client, staff, create_user, make_course, db):
     course = make_course("c-later")
-    _post(client, "c-later", job_role=str(_job_role(db, "sales").id), due_date=FAR_DAY)
+    _post(client, "c-later", job_role=str(find_job_role("sales").id), due_date=FAR_DAY)
     create_user("sales4", job_roles=["sales"], department="市场部")
-    mover = _user(db, "wh1")
+    mover = find_user("wh1")
     accounts.set_job_roles(mover, ["warehouse", "sales"])
     db.session.commit()
     enrolled = _enrolments(db, course)
     assert set(enrolled) == {"sales1", "sales2", "sales4", "wh1"}
     assert enrolled["sales4"].due_at == FAR_DUE_UTC and enrolled["sales4"].required
     # Losing the role (with no progress) takes the course away again.
-    accounts.set_job_roles(_user(db, "wh1"), ["warehouse"])
+    accounts.set_job_roles(find_user("wh1"), ["warehouse"])
     db.session.commit()
     assert "wh1" not in _enrolments(db, course)
 
@@ -137,13 +115,13 @@ def test_people_who_join_a_covered_department_later_are_enrolled(
 def test_overlapping_assignments_earliest_due_date_and_required_if_any_win(
         staff, make_course, db):
     course = make_course("c-overlap")
-    trainer = _user(db, "sales2")
+    trainer = find_user("sales2")
     late = datetime(2030, 6, 30, 15, 59, 59, tzinfo=UTC)
-    by_role = create_assignment(course, job_role=_job_role(db, "sales"), due_at=late,
+    by_role = create_assignment(course, job_role=find_job_role("sales"), due_at=late,
                                 required=False, actor=trainer)
     by_department = create_assignment(course, department=_department(db, "销售部"),
                                       due_at=FAR_DUE_UTC, required=True, actor=trainer)
-    create_assignment(course, user=_user(db, "wh1"), due_at=None, required=False)
+    create_assignment(course, user=find_user("wh1"), due_at=None, required=False)
     db.session.commit()
     enrolled = _enrolments(db, course)
     assert enrolled["sales1"].due_at == FAR_DUE_UTC and enrolled["sales1"].required
@@ -155,7 +133,7 @@ def test_overlapping_assignments_earliest_due_date_and_required_if_any_win(
     assert enrolled["sales1"].due_at == late and not enrolled["sales1"].required
     assert enrolled["sales1"].origin == "assignment"
     # A later required assignment without a due date makes it required, keeps the date.
-    create_assignment(course, user=_user(db, "sales1"), due_at=None, required=True)
+    create_assignment(course, user=find_user("sales1"), due_at=None, required=True)
     db.session.commit()
     enrolled = _enrolments(db, course)
     assert enrolled["sales1"].due_at == late and enrolled["sales1"].required
@@ -165,9 +143,9 @@ def test_overlapping_assignments_earliest_due_date_and_required_if_any_win(
 def test_deleting_keeps_people_with_progress_as_optional_without_due_date(
         trainer, client, staff, make_course, db):
     course = make_course("c-delete")
-    _post(client, "c-delete", job_role=str(_job_role(db, "sales").id), due_date=FAR_DAY)
+    _post(client, "c-delete", job_role=str(find_job_role("sales").id), due_date=FAR_DAY)
     first_item = course.published_revision.ordered_items()[0]
-    complete_item(_user(db, "sales1").id, first_item, "viewed")
+    complete_item(find_user("sales1").id, first_item, "viewed")
     db.session.commit()
     assignment = db.session.scalar(select(Assignment))
     page = client.get("/manage/courses/c-delete/assignments").data.decode()
@@ -186,7 +164,7 @@ def test_delete_needs_the_courses_own_assignment_and_a_token(
         trainer, client, staff, make_course, db):
     make_course("c-one")
     make_course("c-two")
-    _post(client, "c-one", job_role=str(_job_role(db, "sales").id))
+    _post(client, "c-one", job_role=str(find_job_role("sales").id))
     assignment = db.session.scalar(select(Assignment))
     base = "/manage/courses"
     assert client.post(f"{base}/c-two/assignments/{assignment.id}/delete",
@@ -229,7 +207,7 @@ def test_due_date_is_shown_in_the_viewers_time_zone(trainer, client, staff, make
     _post(client, "c-show", target_kind="user", username="sales1", due_date=FAR_DAY)
     page = client.get("/manage/courses/c-show/assignments").data.decode()
     assert "2030年1月31日" in page
-    me = _user(db, "trainer1")
+    me = find_user("trainer1")
     me.timezone = "Asia/Tokyo"  # 15:59:59 UTC is already 1 February there
     db.session.commit()
     page = client.get("/manage/courses/c-show/assignments").data.decode()
@@ -242,7 +220,7 @@ def test_due_date_is_shown_in_the_viewers_time_zone(trainer, client, staff, make
 ])
 def test_bad_or_past_due_dates_are_refused(due_date, trainer, client, staff, make_course, db):
     course = make_course("c-past")
-    response = _post(client, "c-past", job_role=str(_job_role(db, "sales").id),
+    response = _post(client, "c-past", job_role=str(find_job_role("sales").id),
                      due_date=due_date)
     assert response.status_code == 400
     assert 'class="invalid-feedback d-block"' in response.data.decode()
@@ -255,10 +233,10 @@ def test_yesterday_is_refused_and_today_is_accepted(trainer, client, staff, make
     make_course("c-today")
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     yesterday = today - timedelta(days=1)
-    response = _post(client, "c-today", job_role=str(_job_role(db, "sales").id),
+    response = _post(client, "c-today", job_role=str(find_job_role("sales").id),
                      due_date=yesterday.isoformat())
     assert response.status_code == 400
-    response = _post(client, "c-today", job_role=str(_job_role(db, "sales").id),
+    response = _post(client, "c-today", job_role=str(find_job_role("sales").id),
                      due_date=today.isoformat())
     assert response.status_code == 303
 
@@ -304,7 +282,7 @@ def test_unknown_username_says_so_in_english(english_messages, trainer, client, 
 
 def test_the_same_target_twice_is_refused(trainer, client, staff, make_course, db):
     make_course("c-twice")
-    sales = str(_job_role(db, "sales").id)
+    sales = str(find_job_role("sales").id)
     assert _post(client, "c-twice", job_role=sales).status_code == 303
     assert _post(client, "c-twice", job_role=sales, due_date=FAR_DAY).status_code == 400
     assert _assignment_count(db) == 1
@@ -314,7 +292,7 @@ def test_missing_csrf_token_is_400(trainer, client, staff, make_course, db):
     make_course("c-csrf")
     response = client.post("/manage/courses/c-csrf/assignments",
                            data={"target_kind": "job_role",
-                                 "job_role": str(_job_role(db, "sales").id)}, csrf=False)
+                                 "job_role": str(find_job_role("sales").id)}, csrf=False)
     assert response.status_code == 400
     assert _assignment_count(db) == 0
 
@@ -322,7 +300,7 @@ def test_missing_csrf_token_is_400(trainer, client, staff, make_course, db):
 def test_unchecked_required_makes_an_optional_assignment(trainer, client, staff, make_course,
                                                          db):
     course = make_course("c-optional")
-    form = {"target_kind": "job_role", "job_role": str(_job_role(db, "sales").id)}
+    form = {"target_kind": "job_role", "job_role": str(find_job_role("sales").id)}
     assert client.post("/manage/courses/c-optional/assignments",
                        data=form).status_code == 303
     assert not db.session.scalar(select(Assignment.required))
@@ -334,7 +312,7 @@ def test_unchecked_required_makes_an_optional_assignment(trainer, client, staff,
 def test_page_lists_targets_required_and_people_covered(trainer, client, staff, make_course,
                                                         db):
     make_course("c-list")
-    _post(client, "c-list", job_role=str(_job_role(db, "sales").id), due_date=FAR_DAY)
+    _post(client, "c-list", job_role=str(find_job_role("sales").id), due_date=FAR_DAY)
     _post(client, "c-list", target_kind="department",
           department=str(_department(db, "仓储部").id), required="")
     _post(client, "c-list", target_kind="user", username="sales1")
@@ -351,7 +329,7 @@ def test_page_lists_targets_required_and_people_covered(trainer, client, staff, 
 
 def test_page_uses_english_labels(english_messages, trainer, client, staff, make_course, db):
     make_course("c-english")
-    _post(client, "c-english", job_role=str(_job_role(db, "sales").id))
+    _post(client, "c-english", job_role=str(find_job_role("sales").id))
     _post(client, "c-english", target_kind="department",
           department=str(_department(db, "仓储部").id))
     _post(client, "c-english", target_kind="user", username="sales1")
@@ -365,7 +343,7 @@ def test_form_offers_job_roles_and_departments_and_is_required_by_default(
         trainer, client, staff, make_course, db):
     make_course("c-form")
     html = client.get("/manage/courses/c-form/assignments").data.decode()
-    assert f'value="{_job_role(db, "warehouse").id}"' in html
+    assert f'value="{find_job_role("warehouse").id}"' in html
     assert f'value="{_department(db, "仓储部").id}"' in html
     assert re.search(r'<input[^>]*checked[^>]*id="required"|<input[^>]*id="required"[^>]*checked',
                      html)
@@ -377,7 +355,7 @@ def test_draft_course_can_be_assigned_with_a_note(trainer, client, staff, make_c
     course = make_course("c-draft", publish=False)
     html = client.get("/manage/courses/c-draft/assignments").data.decode()
     assert 'id="not-published"' in html
-    assert _post(client, "c-draft", job_role=str(_job_role(db, "sales").id)).status_code == 303
+    assert _post(client, "c-draft", job_role=str(find_job_role("sales").id)).status_code == 303
     assert set(_enrolments(db, course)) == {"sales1", "sales2"}
 
 
@@ -393,12 +371,12 @@ def test_unknown_or_empty_course_is_404(trainer, client, db):
 @pytest.mark.parametrize("role", ["learner"])
 def test_learners_get_403(role, login_as, client, staff, make_course, db):
     course = make_course("c-403")
-    assignment = create_assignment(course, job_role=_job_role(db, "sales"))
+    assignment = create_assignment(course, job_role=find_job_role("sales"))
     db.session.commit()
     login_as("learner9", roles=[role])
     assert client.get("/manage/courses/c-403/assignments").status_code == 403
     assert client.get("/manage/courses/c-403/learners").status_code == 403
-    assert _post(client, "c-403", job_role=str(_job_role(db, "warehouse").id)).status_code == 403
+    assert _post(client, "c-403", job_role=str(find_job_role("warehouse").id)).status_code == 403
     assert client.post(f"/manage/courses/c-403/assignments/{assignment.id}/delete",
                        data={}).status_code == 403
     assert _assignment_count(db) == 1
@@ -446,14 +424,14 @@ def test_moving_department_follows_the_department_assignment(
     course = make_course("c-move")
     _post(client, "c-move", target_kind="department",
           department=str(_department(db, "仓储部").id), due_date=FAR_DAY)
-    mover = _user(db, "sales2")
+    mover = find_user("sales2")
     accounts.update_user(mover, accounts.UserFields(
         username="sales2", display_name=mover.display_name, email=mover.email,
         department="仓储部", job_role_codes=["sales"]))
     db.session.commit()
     enrolled = _enrolments(db, course)
     assert set(enrolled) == {"wh1", "sales2"} and enrolled["sales2"].due_at == FAR_DUE_UTC
-    leaver = _user(db, "wh1")
+    leaver = find_user("wh1")
     accounts.update_user(leaver, accounts.UserFields(
         username="wh1", display_name=leaver.display_name, email=leaver.email,
         department="销售部", job_role_codes=["warehouse"]))
@@ -465,7 +443,7 @@ def test_unassigning_keeps_a_self_enrolment(staff, make_course, db):
     from lms.catalog.enrolment import self_enrol
 
     course = make_course("c-self", self_enrol=True)
-    person = _user(db, "wh1")
+    person = find_user("wh1")
     self_enrol(person, course)
     assignment = create_assignment(course, user=person, due_at=FAR_DUE_UTC)
     db.session.commit()
@@ -486,7 +464,7 @@ def test_a_concurrent_enrolment_is_a_message_not_a_500(trainer, client, staff, m
 
     course = make_course("c-race")
     monkeypatch.setattr(views, "create_assignment", collide)
-    response = _post(client, "c-race", job_role=str(_job_role(db, "sales").id))
+    response = _post(client, "c-race", job_role=str(find_job_role("sales").id))
     assert response.status_code == 400
     assert 'class="invalid-feedback d-block"' in response.data.decode()
     assert _assignment_count(db) == 0 and not _enrolments(db, course)

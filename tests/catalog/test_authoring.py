@@ -10,13 +10,9 @@ from sqlalchemy import func, select
 
 from lms.catalog import services
 from lms.catalog.models import Course, CourseItem, CourseRevision
+from tests.catalog.conftest import hidden, settings_data
 
 BASE = "/manage/courses"
-
-
-@pytest.fixture
-def trainer(login_as):
-    return login_as("trainer1", roles=["trainer"])
 
 
 @pytest.fixture
@@ -27,12 +23,6 @@ def draft_course(make_course, trainer, db):
     assert response.status_code == 302
     db.session.expire_all()
     return db.session.get(Course, course.id)
-
-
-def hidden(page: bytes, name: str) -> str:
-    match = re.search(rf'name="{name}"(?: type="hidden")? value="([^"]*)"', page.decode())
-    assert match, f"no hidden {name}"
-    return match.group(1)
 
 
 def textarea(page: bytes, name: str = "body") -> str:
@@ -301,15 +291,6 @@ def test_never_published_draft_is_not_discarded(trainer, db):
 # --- settings ---------------------------------------------------------------------------------
 
 
-def settings_data(page: bytes, **changes) -> dict:
-    data = {"revision_id": hidden(page, "revision_id"),
-            "lock_version": hidden(page, "lock_version"), "title": "新标题", "summary": "摘要",
-            "version_label": "1.1",
-            "job_roles": ["sales", "finance"], "levels": ["operations"], "cover": ""}
-    data.update(changes)
-    return data
-
-
 def test_settings_save_and_conflict(trainer, draft_course, db):
     first = trainer.get(f"{BASE}/draft-course/").data
     second = trainer.get(f"{BASE}/draft-course/").data
@@ -332,6 +313,24 @@ def test_settings_save_and_conflict(trainer, draft_course, db):
     assert again.status_code == 302
     db.session.expire_all()
     assert db.session.get(Course, draft_course.id).draft_revision.title == "另一个标题"
+
+
+def test_self_enrolment_saved_in_the_draft_is_not_live_until_published(trainer, draft_course,
+                                                                        db):
+    page = trainer.get(f"{BASE}/draft-course/").data
+    response = trainer.post(f"{BASE}/draft-course/settings",
+                            data=settings_data(page, self_enrol="y"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    course = db.session.get(Course, draft_course.id)
+    assert course.draft_revision.self_enrol is True and course.self_enrol is False
+    editor = trainer.get(f"{BASE}/draft-course/").data.decode()
+    checkbox = re.search(r'<input[^>]*name="self_enrol"[^>]*>', editor).group(0)
+    assert "checked" in checkbox
+    trainer.post(f"{BASE}/draft-course/publish",
+                 data={"revision_id": str(course.draft_revision_id)})
+    db.session.expire_all()
+    assert db.session.get(Course, draft_course.id).self_enrol is True
 
 
 def test_settings_refuse_unknown_job_role_and_cover(trainer, draft_course, db):

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from lms.accounts.services import find_user
 from lms.catalog import enrolment, services
+from lms.catalog.assets import attach_image
 from lms.catalog.models import Course
 from lms.catalog.progress import course_progress
 from lms.database import utcnow
 from tests.catalog.conftest import course_source
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 20
 EVIL_LESSON = """## 危险的课
 
 <script>alert('x')</script>
@@ -127,19 +129,42 @@ def test_lesson_html_is_sanitised(login_as, make_course, client, db):
 def test_assets_are_served_with_their_type_and_only_to_the_course(login_as, make_course,
                                                                     client, db):
     client = login_as("sales1")
-    course = make_course(lessons=1)
+    course = make_course(lessons=1, assets={"images/a.png": ("image/png", PNG)})
     assign(course, "sales1")
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 20
-    asset = services.store_asset(course, "images/a.png", "image/png", png)
-    db.session.commit()
-    response = client.get(f"/courses/test-course/assets/{asset.id}/a.png")
-    assert response.status_code == 200 and response.data == png
+    asset_id = course.published_revision.asset_map["images/a.png"]
+    response = client.get(f"/courses/test-course/assets/{asset_id}/a.png")
+    assert response.status_code == 200 and response.data == PNG
     assert response.headers["Content-Type"] == "image/png"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
     other = make_course("other-course", lessons=1)
-    assert client.get(f"/courses/other-course/assets/{asset.id}/a.png").status_code == 404
+    assert client.get(f"/courses/other-course/assets/{asset_id}/a.png").status_code == 404
     assert other.code == "other-course"
+
+
+def test_learners_get_only_the_files_of_the_published_revision(login_as, make_course, client,
+                                                               db):
+    course = make_course(lessons=1, assets={"images/a.png": ("image/png", PNG)})
+    draft = services.ensure_draft(course)
+    path = attach_image(course, draft, "new.png", "image/png", PNG + b"draft")
+    stray = services.store_asset(course, "stray.png", "image/png", PNG + b"stray")
+    db.session.commit()
+    draft_only = f"/courses/test-course/assets/{draft.asset_map[path]}/new.png"
+    unlisted = f"/courses/test-course/assets/{stray.id}/stray.png"
+    login_as("sales1")
+    assign(course, "sales1")
+    assert client.get(draft_only).status_code == 404
+    assert client.get(unlisted).status_code == 404
+    # Authors see the draft's image (in its preview) before learners do.
+    client.post("/logout", data={})
+    login_as("trainer1", roles=["trainer"])
+    assert client.get(draft_only).status_code == 200
+    services.publish_draft(course)
+    db.session.commit()
+    client.post("/logout", data={})
+    login_as("sales1")
+    assert client.get(draft_only).status_code == 200
+    assert client.get(unlisted).status_code == 404
 
 
 def test_dashboard_queries_do_not_grow_with_courses(login_as, make_course, client,

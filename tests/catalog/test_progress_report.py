@@ -9,25 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Department, JobRole, User
+from lms.accounts.models import Department
+from lms.accounts.services import find_user
 from lms.catalog import reports
 from lms.catalog.enrolment import create_assignment, self_enrol
 from lms.catalog.models import Enrolment
 from lms.catalog.progress import complete_item, course_progress
 from lms.database import utcnow
-
-
-def _job_role(db, code: str) -> JobRole:
-    return db.session.scalar(select(JobRole).where(JobRole.code == code))
-
-
-def _user(db, username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
+from tests.catalog.conftest import find_job_role
 
 
 def _make_overdue(db, course, username: str, days: int = 3) -> None:
     enrolment = db.session.scalar(select(Enrolment).where(
-        Enrolment.course_id == course.id, Enrolment.user_id == _user(db, username).id))
+        Enrolment.course_id == course.id, Enrolment.user_id == find_user(username).id))
     enrolment.due_at = utcnow() - timedelta(days=days)
     db.session.commit()
 
@@ -35,19 +29,8 @@ def _make_overdue(db, course, username: str, days: int = 3) -> None:
 def _complete(db, course, username: str, count: int | None = None) -> None:
     items = course.published_revision.ordered_items()
     for item in items[:count]:
-        complete_item(_user(db, username).id, item, "viewed")
+        complete_item(find_user(username).id, item, "viewed")
     db.session.commit()
-
-
-@pytest.fixture
-def english_messages(app, monkeypatch):
-    """Messages in English, for tests that read their wording (the default is zh_CN)."""
-    from flask_babel import refresh
-
-    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
-    refresh()
-    yield
-    refresh()
 
 
 @pytest.fixture
@@ -64,15 +47,15 @@ def course(make_course, create_user, db):
         ("eve", "E 鄂", "财务部", ["finance"]), ("zed", "Z 周", "销售部", ["sales"]),
     ]:
         create_user(username, display_name=name, department=department, job_roles=roles)
-    create_assignment(course, job_role=_job_role(db, "sales"), due_at=utcnow() + timedelta(30))
-    self_enrol(_user(db, "eve"), course)
+    create_assignment(course, job_role=find_job_role("sales"), due_at=utcnow() + timedelta(30))
+    self_enrol(find_user("eve"), course)
     db.session.commit()
     _complete(db, course, "ann")
     _complete(db, course, "bob", 1)
     _complete(db, course, "dan", 2)
     _make_overdue(db, course, "cat")
     _make_overdue(db, course, "dan", days=1)
-    accounts.set_active(_user(db, "zed"), False)
+    accounts.set_active(find_user("zed"), False)
     db.session.commit()
     return course
 
@@ -123,10 +106,10 @@ def test_department_and_job_role_filters(course, db):
     warehouse_dept = db.session.scalar(select(Department).where(Department.name == "仓储部"))
     by_department = reports.ReportFilters(department_id=warehouse_dept.id)
     assert _usernames(reports.learner_progress_page(course, by_department)) == ["dan"]
-    by_role = reports.ReportFilters(job_role_id=_job_role(db, "sales").id)
+    by_role = reports.ReportFilters(job_role_id=find_job_role("sales").id)
     assert set(_usernames(reports.learner_progress_page(course, by_role))) == {
         "ann", "bob", "cat", "dan"}
-    both = reports.ReportFilters(status="overdue", job_role_id=_job_role(db, "warehouse").id)
+    both = reports.ReportFilters(status="overdue", job_role_id=find_job_role("warehouse").id)
     assert _usernames(reports.learner_progress_page(course, both)) == ["dan"]
     assert reports.overdue_count(course) == 2
     assert reports.overdue_count(course, by_department) == 1
@@ -144,7 +127,7 @@ def test_a_completed_learner_past_the_due_date_is_not_overdue(course, db):
 def test_unpublished_course_has_an_empty_report(make_course, create_user, db):
     draft = make_course("draft-only", publish=False)
     create_user("fay", job_roles=["sales"])
-    create_assignment(draft, job_role=_job_role(db, "sales"))
+    create_assignment(draft, job_role=find_job_role("sales"))
     db.session.commit()
     assert reports.learner_progress_page(draft).total == 0
     assert reports.overdue_count(draft) == 0
@@ -154,7 +137,7 @@ def test_pages_hold_25_learners(make_course, create_user, db):
     course = make_course("big-course")
     for number in range(30):
         create_user(f"p{number:02d}", job_roles=["sales"], display_name=f"学员 {number:02d}")
-    create_assignment(course, job_role=_job_role(db, "sales"))
+    create_assignment(course, job_role=find_job_role("sales"))
     db.session.commit()
     first = reports.learner_progress_page(course, page=1)
     second = reports.learner_progress_page(course, page=2)
@@ -170,11 +153,6 @@ def test_page_numbers_leave_gaps(make_course):
 
 
 # --- the page --------------------------------------------------------------------------------
-
-@pytest.fixture
-def trainer(login_as):
-    return login_as("trainer1", roles=["trainer"], timezone="Asia/Shanghai")
-
 
 def test_learners_page_shows_progress_overdue_and_completion(trainer, client, course):
     response = client.get("/manage/courses/report-course/learners")
@@ -211,7 +189,7 @@ def test_learners_page_in_english(english_messages, trainer, client, course):
 ])
 def test_learners_page_filters(query, expected, trainer, client, course, db):
     warehouse_dept = db.session.scalar(select(Department).where(Department.name == "仓储部"))
-    query = query.format(warehouse=_job_role(db, "warehouse").id, warehouse_dept=warehouse_dept.id)
+    query = query.format(warehouse=find_job_role("warehouse").id, warehouse_dept=warehouse_dept.id)
     response = client.get(f"/manage/courses/report-course/learners?{query}")
     assert response.status_code == 200
     html = response.data.decode()
@@ -235,9 +213,9 @@ def test_learners_page_paginates_with_filters_kept(trainer, client, make_course,
     course = make_course("paged-course")
     for number in range(27):
         create_user(f"q{number:02d}", job_roles=["sales"])
-    create_assignment(course, job_role=_job_role(db, "sales"))
+    create_assignment(course, job_role=find_job_role("sales"))
     db.session.commit()
-    sales = _job_role(db, "sales").id
+    sales = find_job_role("sales").id
     html = client.get(f"/manage/courses/paged-course/learners?job_role={sales}").data.decode()
     assert html.count("data-learner=") == 25
     assert f"job_role={sales}" in html and "page=2" in html
@@ -255,7 +233,7 @@ def _count(client, count_queries, path: str) -> int:
 def test_query_count_does_not_grow_with_learners(trainer, client, make_course, create_user,
                                                   count_queries, db):
     course = make_course("counted-course", lessons=3)
-    create_assignment(course, job_role=_job_role(db, "sales"),
+    create_assignment(course, job_role=find_job_role("sales"),
                       due_at=utcnow() + timedelta(days=7))
     db.session.commit()
 
@@ -278,7 +256,7 @@ def test_query_count_does_not_grow_with_learners(trainer, client, make_course, c
 def test_assignments_page_query_count_does_not_grow(trainer, client, make_course, create_user,
                                                      count_queries, db):
     course = make_course("assigned-course")
-    create_assignment(course, job_role=_job_role(db, "sales"))
+    create_assignment(course, job_role=find_job_role("sales"))
     db.session.commit()
     path = "/manage/courses/assigned-course/assignments"
     few = _count(client, count_queries, path)
@@ -286,6 +264,6 @@ def test_assignments_page_query_count_does_not_grow(trainer, client, make_course
         learner = create_user(f"m{number}", department=f"部门{number}")
         create_assignment(course, user=learner)
         create_assignment(course, department=learner.department)
-    create_assignment(course, job_role=_job_role(db, "finance"))
+    create_assignment(course, job_role=find_job_role("finance"))
     db.session.commit()
     assert _count(client, count_queries, path) == few

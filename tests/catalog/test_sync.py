@@ -209,3 +209,13 @@ def test_items_store_their_content_hash(tmp_path, db):
     sync_courses(tmp_path)
     hashes = list(db.session.scalars(select(CourseItem.content_hash)))
     assert len(hashes) == 3 and all(len(h) == 64 for h in hashes)
+
+
+def test_a_draft_publishing_refuses_is_reported_and_not_loaded(tmp_path, db, monkeypatch):
+    # The reader checks what publishing checks; should they ever disagree, sync reports the
+    # course instead of stopping (a stand-in problem here).
+    write_course(tmp_path)
+    monkeypatch.setattr(services, "draft_problems", lambda revision: ["还没准备好"])
+    [result] = sync_courses(tmp_path)
+    assert result.status == "error" and "还没准备好" in str(result.problems[0])
+    assert services.find_course("sales-intro") is None and revision_count() == 0

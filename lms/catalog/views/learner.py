@@ -192,6 +192,10 @@ def asset(code: str, asset_id: int, name: str):
         enrolled = enrolments.find_enrolment(current_user.id, course.id) is not None
         if not course.is_published or not (enrolled or course.self_enrol):
             abort(404)
+        # Only what the published revision shows: an image uploaded to the draft stays with
+        # the authors until the draft is published.
+        if asset_id not in course.published_revision.asset_map.values():
+            abort(404)
     headers = {
         "Content-Type": record.content_type,
         "X-Content-Type-Options": "nosniff",

@@ -78,6 +78,7 @@ def upgrade():
     sa.Column('audience_job_roles', sa.JSON(), nullable=False),
     sa.Column('audience_levels', sa.JSON(), nullable=False),
     sa.Column('cover_name', sa.String(length=200), nullable=True),
+    sa.Column('self_enrol', sa.Boolean(), nullable=False),
     sa.Column('asset_map', sa.JSON(), nullable=False),
     sa.Column('source_digest', sa.String(length=64), nullable=True),
     sa.Column('redo_changed_items', sa.Boolean(), nullable=False),
