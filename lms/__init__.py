@@ -148,6 +148,10 @@ def _register_blueprints(app: Flask) -> None:
 
     catalog.init_app(app)
 
+    from lms.assessment.views import blueprint as assessment_bp
+
+    app.register_blueprint(assessment_bp)
+
     from sandbox import blueprint as sandbox_bp
 
     app.register_blueprint(sandbox_bp)

@@ -5,6 +5,17 @@ from lms.accounts.audit import AuditEntry
 from lms.accounts.auth import LoginFailure, PasswordToken, UserSession
 from lms.accounts.importer import EmployeeImportUpload
 from lms.accounts.models import Department, JobRole, Role, RolePermission, User
+from lms.assessment.models import (
+    AttemptResponse,
+    GradeChange,
+    Question,
+    QuestionBank,
+    QuestionCategory,
+    QuestionVersion,
+    Quiz,
+    QuizAttempt,
+    QuizSlot,
+)
 from lms.catalog.models import (
     Assignment,
     Course,
@@ -19,6 +30,15 @@ from lms.catalog.models import (
 
 __all__ = [
     "Assignment",
+    "AttemptResponse",
+    "GradeChange",
+    "Question",
+    "QuestionBank",
+    "QuestionCategory",
+    "QuestionVersion",
+    "Quiz",
+    "QuizAttempt",
+    "QuizSlot",
     "AuditEntry",
     "Course",
     "CourseAsset",

@@ -212,3 +212,26 @@ def count_queries(app) -> Callable:
             event.remove(engine, "before_cursor_execute", before_execute)
 
     return counting
+
+
+@pytest.fixture
+def make_course(db):
+    """Create and publish a course from ``course_source(**options)`` (tests/catalog/conftest.py)
+    as `lms courses sync` would; returns the Course."""
+    from lms.catalog import services as catalog_services
+    from lms.catalog.models import Course
+    from tests.catalog.conftest import course_source
+
+    def make(code: str = "test-course", publish: bool = True, **options) -> Course:
+        course = catalog_services.find_course(code)
+        if course is None:
+            course = Course(code=code)
+            _db.session.add(course)
+            _db.session.flush()
+        catalog_services.revision_from_source(course, course_source(code, **options))
+        if publish:
+            catalog_services.publish_draft(course)
+        _db.session.commit()
+        return course
+
+    return make

@@ -60,6 +60,8 @@ MATRIX = [
     ("/sandbox/learners", {"learner": 403, "trainer": 200, "admin": 200}),
     ("/courses/", {"learner": 200, "trainer": 200, "admin": 200}),
     ("/manage/courses/", {"learner": 403, "trainer": 200, "admin": 200}),
+    ("/manage/question-banks/", {"learner": 403, "trainer": 200, "admin": 200}),
+    ("/manage/quizzes/", {"learner": 403, "trainer": 200, "admin": 200}),
 ]
 
 

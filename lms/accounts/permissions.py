@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, Any] = {
     "take_courses": _l("Take assigned courses and enrol in open ones"),
     "author_courses": _l("Create, edit and publish courses"),
     "assign_courses": _l("Assign courses and follow learners' progress"),
+    "grade_attempts": _l("See learners' quiz attempts, grade essays, regrade and read item "
+                         "statistics"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -44,7 +46,7 @@ ROLE_LABELS: dict[str, Any] = {
 DEFAULT_GRANTS: dict[str, list[str]] = {
     "learner": ["view_dashboard", "edit_own_profile", "use_sandbox", "take_courses"],
     "trainer": ["view_dashboard", "edit_own_profile", "use_sandbox", "view_learner_sandboxes",
-                "take_courses", "author_courses", "assign_courses"],
+                "take_courses", "author_courses", "assign_courses", "grade_attempts"],
     "admin": list(PERMISSIONS),
 }
 

@@ -13,6 +13,7 @@ import yaml
 from flask_babel import lazy_gettext as _l
 
 from lms.assessment.gift import GiftError, parse_gift
+from lms.assessment.settings import validate_quiz_settings
 
 LEVEL_LABELS = {
     "management": _l("Management"),
@@ -63,11 +64,7 @@ class QuizKind(ItemKind):
         except GiftError as exc:
             return [f"question bank: {exc}"]
         errors = [] if questions else ["the question bank has no questions"]
-        pass_mark = settings.get("pass_mark", 60)
-        if not isinstance(pass_mark, int | float) or isinstance(pass_mark, bool) \
-                or not 0 <= pass_mark <= 100:
-            errors.append("pass_mark must be a number from 0 to 100")
-        return errors
+        return errors + validate_quiz_settings(settings)
 
 
 class YamlKind(ItemKind):

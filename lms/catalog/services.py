@@ -266,6 +266,13 @@ def publish_draft(course: Course, actor=None, redo_changed_items: bool = False) 
     course.withdrawn = False
     course.self_enrol = draft.self_enrol
     db.session.flush()
+    # Quizzes are built when their revision goes live (never for a draft: the course's bank is
+    # shared by every revision, so building a draft's quiz would change the live one).
+    from lms.assessment.quizzes import quiz_for_item  # the assessment package uses the catalog
+
+    for item in draft.items:
+        if item.kind == "quiz":
+            quiz_for_item(item)
     if previous is not None:
         carry_progress(previous, draft, redo_changed_items)
     audit.record("course.publish", target=course.code, actor=actor,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from lms.assessment.settings import QUIZ_SETTING_KEYS, settings_from_course_yml
 from lms.catalog.kinds import ITEM_KINDS
 from lms.catalog.models import LEVELS
 
@@ -33,7 +34,7 @@ ASSET_TYPES = {
 COURSE_FIELDS = {"code", "title", "summary", "version", "audience", "cover", "self_enrol",
                  "modules"}
 ITEM_FIELDS = {"key", "kind", "title", "source", "url", "minutes", "required", "requires",
-               "pass_mark"}
+               *QUIZ_SETTING_KEYS}
 
 
 @dataclass
@@ -294,10 +295,13 @@ def _read_item(reader: _Reader, source: CourseSource, data: dict) -> ItemSource 
         requires=_string_list(reader, data.get("requires"), "requires",
                               _line(data, "requires")),
     )
-    if "pass_mark" in data:
-        item.settings["pass_mark"] = data["pass_mark"]
-    elif kind_name == "quiz":
-        item.settings["pass_mark"] = 60
+    if kind_name == "quiz":
+        item.settings.update(settings_from_course_yml(data))
+        item.settings.setdefault("pass_mark", 60)
+    else:
+        for setting in sorted(set(QUIZ_SETTING_KEYS) & set(data)):
+            reader.problem(_line(data, setting), f"{setting!r} is a quiz setting; "
+                                                 f"a {kind_name} does not take it")
     name = data.get("source")
     line = _line(data, "source") if name else _line(data, "url") if data.get("url") else line
     if kind_name == "resource":

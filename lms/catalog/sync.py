@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import select
 
 from lms.accounts.models import JobRole
+from lms.assessment.settings import QUIZ_SETTING_KEYS
 from lms.catalog import services
 from lms.catalog.models import Course, CourseAsset, CourseRevision
 from lms.catalog.source import CourseSourceError, SourceProblem, read_course_folder
@@ -136,6 +137,7 @@ def _export_item(folder: Path, item) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(item.body, encoding="utf-8")
         data["source"] = name
-    if "pass_mark" in item.settings:
-        data["pass_mark"] = item.settings["pass_mark"]
+    for setting in QUIZ_SETTING_KEYS if item.kind == "quiz" else ():
+        if setting in item.settings:
+            data[setting] = item.settings[setting]
     return data

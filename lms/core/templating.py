@@ -29,6 +29,8 @@ NAVIGATION = [
     NavItem("sandbox.home", _l("My sandbox ERP"), "use_sandbox"),
     NavItem("sandbox.learners", _l("Learners' sandboxes"), "view_learner_sandboxes"),
     NavItem("catalog.manage_courses", _l("Course authoring"), "author_courses"),
+    NavItem("assessment.banks", _l("Question banks"), "author_courses"),
+    NavItem("assessment.quizzes", _l("Quizzes and attempts"), "grade_attempts"),
     NavItem("admin.users", _l("Users"), "manage_users", "admin"),
     NavItem("admin.import_users", _l("Import employees"), "import_users", "admin"),
     NavItem("admin.roles", _l("Roles and permissions"), "manage_roles", "admin"),

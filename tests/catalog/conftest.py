@@ -9,8 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import JobRole
-from lms.catalog import services
-from lms.catalog.models import Course
 from lms.catalog.source import CourseSource, ItemSource, ModuleSource
 from lms.extensions import db as database
 
@@ -19,9 +17,11 @@ QUIZ_GIFT = "::q1::ERP 的中文全称是企业资源计划。{TRUE}\n"
 
 def course_source(code: str = "test-course", *, lessons: int = 2, quiz: bool = False,
                   job_roles=("sales",), self_enrol: bool = False, chain: bool = True,
-                  title: str = "测试课程", assets: dict | None = None) -> CourseSource:
+                  title: str = "测试课程", assets: dict | None = None,
+                  quiz_settings: dict | None = None, quiz_gift: str = QUIZ_GIFT) -> CourseSource:
     """A course with ``lessons`` lessons (each requiring the previous when ``chain``) and
-    ``assets`` ({path: (content type, bytes)}) as files of its folder."""
+    ``assets`` ({path: (content type, bytes)}) as files of its folder; with ``quiz`` a last
+    item "quiz" holding ``quiz_gift`` and ``quiz_settings`` (pass mark 60 unless given)."""
     items = []
     for number in range(1, lessons + 1):
         items.append(ItemSource(
@@ -31,32 +31,14 @@ def course_source(code: str = "test-course", *, lessons: int = 2, quiz: bool = F
             source_name=f"lessons/{number:02d}.md",
         ))
     if quiz:
-        items.append(ItemSource(key="quiz", kind="quiz", title="测验", body=QUIZ_GIFT,
-                                settings={"pass_mark": 60}, source_name="quiz.gift",
+        items.append(ItemSource(key="quiz", kind="quiz", title="测验", body=quiz_gift,
+                                settings={"pass_mark": 60, **(quiz_settings or {})},
+                                source_name="quiz.gift",
                                 requires=[i.key for i in items]))
     return CourseSource(code=code, title=title, summary="用于测试的课程。",
                         job_roles=list(job_roles), levels=["operations"],
                         self_enrol=self_enrol, assets=dict(assets or {}),
                         modules=[ModuleSource(title="第一单元", items=items)])
-
-
-@pytest.fixture
-def make_course(db):
-    """Create and publish a course from ``course_source(**options)``; returns the Course."""
-
-    def make(code: str = "test-course", publish: bool = True, **options) -> Course:
-        course = services.find_course(code)
-        if course is None:
-            course = Course(code=code)
-            db.session.add(course)
-            db.session.flush()
-        services.revision_from_source(course, course_source(code, **options))
-        if publish:
-            services.publish_draft(course)
-        db.session.commit()
-        return course
-
-    return make
 
 
 @pytest.fixture

@@ -109,6 +109,9 @@ def item(code: str, key: str):
     if enrolled:
         progress_service.note_visit(current_user.id, item)
         db.session.commit()
+    if item.kind == "quiz":
+        # A quiz has its own page (intro, attempts, start or resume) in the assessment module.
+        return redirect(url_for("assessment.quiz", code=code, key=key))
     rendered = None
     if item.kind == "lesson":
         rendered = render_item_markdown(progress.revision, item.body)
@@ -119,16 +122,7 @@ def item(code: str, key: str):
         rendered=rendered, enrolled=enrolled, kind=ITEM_KINDS[item.kind],
         previous_item=items[index - 1] if index > 0 else None,
         next_item=items[index + 1] if index + 1 < len(items) else None,
-        question_count=_question_count(item),
     )
-
-
-def _question_count(item: CourseItem) -> int | None:
-    if item.kind != "quiz":
-        return None
-    from lms.assessment.gift import parse_gift
-
-    return sum(1 for q in parse_gift(item.body) if q.kind != "description")
 
 
 @blueprint.post("/courses/<code>/items/<key>/complete")

@@ -1,0 +1,8 @@
+"""The assessment blueprint: learners take quizzes (learner.py); trainers manage question
+banks (banks.py) and attempts, grading and statistics (grading.py)."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("assessment", __name__)
+
+from lms.assessment.views import banks, grading, learner  # noqa: E402, F401
