@@ -310,6 +310,10 @@ def test_republishing_a_course_hands_out_no_fresh_attempts(db, clock, learner):
     # A lesson changes; the quiz's questions do not: a new quiz, the same attempts.
     course, _item, republished = publish_quiz(TWO_TRUE_FALSE, attempts=2, lessons=2)
     assert republished.id != quiz.id
+    # Attempts stay with the revision they were made against.
+    db.session.refresh(first)
+    assert first.quiz_id == quiz.id and quiz.item.revision.state == "superseded"
+    assert republished.item.revision.number == quiz.item.revision.number + 1
     assert start_or_resume(republished, learner.id).id == open_one.id  # resumed
     submit_attempt(open_one, open_one.version)
     assert attempts_left(republished, learner.id) == 0
