@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from lms.config import SUPPORTED_LOCALES, load_config
 from lms.database import configure_sqlite
@@ -27,6 +28,20 @@ from lms.extensions import babel, csrf, db, login_manager, migrate
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# The largest id a database can hold (BIGINT): ``<int:...>`` in a URL beyond it is a 404,
+# never an OverflowError or a database error. (Views of 32-bit ids such as the admin's users
+# check their own lower MAX_ID on top of this.)
+MAX_URL_INT = 2**63 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``int`` for every route: werkzeug's, refusing (404) numbers no BIGINT can hold."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if not -MAX_URL_INT - 1 <= number <= MAX_URL_INT:
+            raise ValidationError()
+        return number
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -38,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.update(load_config(Path(app.instance_path), config))
+    app.url_map.converters["int"] = BoundedIntegerConverter
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -26,8 +26,15 @@ def fill_english(po_path: Path) -> int:
         catalog = read_po(handle, locale="en")
     filled = 0
     for message in catalog:
-        if message.id and not message.string:
-            message.string = message.id
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            if not message.string:
+                message.string = message.id
+                filled += 1
+        elif not all(message.string):
+            # A plural entry: English's two forms are the msgid and msgid_plural.
+            message.string = tuple(message.id)
             filled += 1
         message.flags.discard("fuzzy")
     with po_path.open("wb") as handle:

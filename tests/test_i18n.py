@@ -16,18 +16,36 @@ CATALOGUES = {
     "en": PACKAGE_DIR / "translations" / "en" / "LC_MESSAGES",
 }
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None,
-            "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+            "ngettext": (1, 2), "lazy_ngettext": (1, 2),
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
+            "npgettext": ((1, "c"), 2, 3)}
 
 
-def _source_messages() -> set[str]:
+def _key(message) -> tuple[str | None, str]:
+    """A catalogue entry's identity: its context and (singular) msgid."""
+    msgid = message.id if isinstance(message.id, str) else message.id[0]
+    if isinstance(message.context, bytes):  # Babel's .mo reader gives the context as bytes
+        return message.context.decode(), msgid
+    if message.context is None and "\x04" in msgid:
+        # Babel's .mo reader leaves a context glued to its msgid ("context\x04msgid").
+        context, msgid = msgid.split("\x04", 1)
+        return context, msgid
+    return message.context, msgid
+
+
+def _strings(message) -> tuple[str, ...]:
+    return (message.string,) if isinstance(message.string, str) else tuple(message.string)
+
+
+def _source_messages() -> set[tuple[str | None, str]]:
     method_map = [("lms/**.py", "python"), ("sandbox/**.py", "python"),
                   ("templates/**.html", "jinja2")]
     found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(PROJECT_DIR), method_map=method_map, keywords=KEYWORDS,
         options_map={"templates/**.html": {}},
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
@@ -40,19 +58,20 @@ def source_messages():
 def test_catalogue_is_complete(locale, source_messages):
     with (CATALOGUES[locale] / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
-    missing = sorted(source_messages - set(translated))
+    translated = {_key(m): m for m in catalog if m.id}
+    missing = sorted(source_messages - set(translated), key=str)
     assert not missing, f"{locale}: not in the catalogue (run `make translations`): {missing[:10]}"
-    empty = sorted(k for k, m in translated.items() if not m.string or "fuzzy" in m.flags)
+    empty = sorted((k for k, m in translated.items()
+                    if not all(_strings(m)) or "fuzzy" in m.flags), key=str)
     assert not empty, f"{locale}: untranslated or fuzzy: {empty[:10]}"
 
 
 @pytest.mark.parametrize("locale", sorted(CATALOGUES))
 def test_compiled_catalogue_matches_source(locale):
     with (CATALOGUES[locale] / "messages.po").open("rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id}
+        po = {_key(m): _strings(m) for m in read_po(handle) if m.id}
     with (CATALOGUES[locale] / "messages.mo").open("rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {_key(m): _strings(m) for m in read_mo(handle) if m.id}
     assert po == mo, "the .mo is stale: run `make translations`"
 
 
@@ -63,8 +82,14 @@ def test_placeholders_survive_translation():
         catalog = read_po(handle)
     pattern = re.compile(r"%\(\w+\)\w")
     for message in catalog:
-        if message.id:
-            assert set(pattern.findall(message.id)) == set(pattern.findall(message.string)), \
+        if not message.id:
+            continue
+        ids = (message.id,) if isinstance(message.id, str) else tuple(message.id)
+        expected = set().union(*(pattern.findall(i) for i in ids))
+        for string in _strings(message):
+            # A plural form may leave out the count (Chinese has one form for all numbers).
+            assert set(pattern.findall(string)) - expected == set(), message.id
+            assert expected - set(pattern.findall(string)) <= {"%(count)d", "%(num)d"}, \
                 message.id
 
 

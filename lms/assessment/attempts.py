@@ -36,9 +36,10 @@ review options let the learner see afterwards; everything for trainers).
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.assessment import clock
-from lms.assessment.grading import checked_response, grade_response
+from lms.assessment.grading import FRACTION_TOLERANCE, checked_response, grade_response
 from lms.assessment.models import (
     AttemptResponse,
     GradeChange,
@@ -239,7 +240,8 @@ def save_response(attempt: QuizAttempt, position: int, response: dict | None,
     now = clock.now()
     row.saved_at = now
     elapsed = max(0, int((now - attempt.started_at).total_seconds()))
-    added = max(0, int(seconds or 0))
+    finite = isinstance(seconds, int | float) and math.isfinite(seconds)
+    added = max(0, int(seconds)) if finite else 0  # NaN, Infinity: no time
     row.seconds = max(row.seconds, min(row.seconds + added, elapsed))
     db.session.flush()
     return now
@@ -395,9 +397,19 @@ def _complete_if_passed(attempt: QuizAttempt) -> None:
 
 # --------------------------------------------------------------------------- trainers
 
+class AlreadyGraded(Exception):
+    """The essay no longer waits for a grade: another trainer graded it meanwhile."""
+
+
 def grade_essay(response: AttemptResponse, fraction: float, comment: str,
-                grader) -> QuizAttempt:
-    """A trainer's grade (0..1) for an essay; the attempt is graded once no essay waits."""
+                grader, *, only_waiting: bool = False) -> QuizAttempt:
+    """A trainer's grade (0..1) for an essay; the attempt is graded once no essay waits.
+
+    A graded essay may be graded again (the change is kept in the history). With
+    ``only_waiting`` (the grading pages) AlreadyGraded is raised instead when the essay no
+    longer waits: checked under the attempt's lock, so of two trainers grading one waiting
+    essay at once exactly one succeeds.
+    """
     if not isinstance(fraction, int | float) or not 0 <= fraction <= 1:
         raise ValueError("the grade must be between 0 and 1")
     attempt = response.attempt
@@ -407,6 +419,8 @@ def grade_essay(response: AttemptResponse, fraction: float, comment: str,
         raise ValueError("the attempt is still in progress")
     if response.version.kind != "essay":
         raise ValueError("only essays are graded by hand")
+    if only_waiting and not response.needs_grading:  # read afresh under the lock above
+        raise AlreadyGraded()
     old_score = attempt.score
     response.fraction = float(fraction)
     response.mark = float(fraction) * _marks(attempt)[response.position]
@@ -526,8 +540,95 @@ def quiz_grade(quiz: Quiz, user_id: int) -> float | None:
 # --------------------------------------------------------------------------- views
 
 @dataclass
+class AnswerKeys:
+    """The names a question's options have on the learner's page of one attempt.
+
+    Stored choice and pair ids (``c1``, ``p1``…) follow the source file, where the right
+    answer often comes first, so the page never shows them: a choice is ``o1``, ``o2``… and
+    a matching row ``m1``, ``m2``… in the order this attempt shows them. The keys say no
+    more than the order the learner sees anyway; ``stored`` maps a posted response back to
+    the ids the engine grades, ``shown`` maps a saved one to the page's keys.
+    """
+
+    kind: str
+    choices: dict[str, str] = field(default_factory=dict)  # key -> stored choice id
+    pairs: dict[str, str] = field(default_factory=dict)  # key -> stored pair id
+
+    @classmethod
+    def of(cls, version: QuestionVersion, entry: dict) -> AnswerKeys:
+        keys = cls(version.kind)
+        if version.kind in ("single_choice", "multiple_choice"):
+            shown = [choice_id for choice_id, _t, _c in _choices(version, entry)]
+            keys.choices = {f"o{index}": choice_id for index, choice_id in enumerate(shown, 1)}
+        elif version.kind == "matching":
+            keys.pairs = {f"m{index}": pair_id
+                          for index, pair_id in enumerate(entry["order"]["pairs"], 1)}
+        return keys
+
+    def key_of(self, stored_id: str) -> str | None:
+        return next((key for key, value in {**self.choices, **self.pairs}.items()
+                     if value == stored_id), None)
+
+    def stored(self, response):
+        """A response as the page sent it (keys) in stored ids; ValueError for a key this
+        attempt did not show (stored ids included: the page never had them)."""
+        if not isinstance(response, dict):
+            return response
+        if self.kind == "single_choice" and response.get("choice") is not None:
+            return {**response, "choice": self._choice(response["choice"])}
+        if self.kind == "multiple_choice" and "choices" in response:
+            chosen = response["choices"]
+            if not isinstance(chosen, list):
+                raise ValueError(_("The answer could not be read."))
+            return {**response, "choices": [self._choice(key) for key in chosen]}
+        if self.kind == "matching" and isinstance(response.get("matches"), dict):
+            matches = {}
+            for key, answer in response["matches"].items():
+                if not isinstance(key, str) or key not in self.pairs:
+                    raise ValueError(_("The answer names a pair the question does not have."))
+                matches[self.pairs[key]] = answer
+            return {**response, "matches": matches}
+        return response
+
+    def _choice(self, key) -> str:
+        if not isinstance(key, str):
+            raise ValueError(_("The answer could not be read."))
+        if key not in self.choices:
+            raise ValueError(_("The chosen answer is not one of the question's options."))
+        return self.choices[key]
+
+    def shown(self, response: dict | None) -> dict | None:
+        """A saved response with the page's keys instead of stored ids."""
+        if not response:
+            return response
+        if self.kind == "single_choice":
+            return {"choice": self.key_of(response.get("choice"))}
+        if self.kind == "multiple_choice":
+            return {"choices": [key for key in map(self.key_of, response.get("choices") or [])
+                                if key]}
+        if self.kind == "matching":
+            return {"matches": {self.key_of(pair_id): answer
+                                for pair_id, answer in (response.get("matches") or {}).items()
+                                if self.key_of(pair_id)}}
+        return response
+
+
+def response_stamp(saved_at: datetime | None) -> str:
+    """A response's revision as the page records it: when it was last saved (microseconds
+    since the epoch), "" when never. A page posts the stamps it was shown with, so answers
+    saved since from another tab or device are not overwritten by an out-of-date form."""
+    if saved_at is None:
+        return ""
+    return str((saved_at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1))
+
+
+@dataclass
 class QuestionView:
-    """One question as the learner answers it: nothing that would give an answer away."""
+    """One question as the learner answers it: nothing that would give an answer away.
+
+    ``choices`` and ``match_questions`` carry the attempt's keys (see ``AnswerKeys``), never
+    stored ids, and ``response`` is the saved answer in those keys; ``keys`` (server side
+    only, left out of ``as_dict``) maps them back. ``saved`` is the response's stamp."""
 
     position: int
     number: int | None  # the number shown; descriptions have none
@@ -538,9 +639,13 @@ class QuestionView:
     match_questions: list[tuple[str, Markup]] = field(default_factory=list)
     match_answers: list[str] = field(default_factory=list)
     response: dict | None = None
+    saved: str = ""
+    keys: AnswerKeys | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        shown = asdict(self)
+        shown.pop("keys")
+        return shown
 
 
 def learner_questions(attempt: QuizAttempt) -> list[QuestionView]:
@@ -552,19 +657,31 @@ def learner_questions(attempt: QuizAttempt) -> list[QuestionView]:
         version = row.version
         if version.kind != "description":
             number += 1
+        keys = AnswerKeys.of(version, entry)
         view = QuestionView(
             position=entry["position"], number=None if version.kind == "description" else number,
             kind=version.kind, text=question_html(version.text, version.text_format),
-            mark=entry["mark"], response=row.response)
-        view.choices = [(choice_id, text) for choice_id, text, _c in _choices(version, entry)]
+            mark=entry["mark"], response=keys.shown(row.response),
+            saved=response_stamp(row.saved_at), keys=keys)
+        view.choices = [(keys.key_of(choice_id) or choice_id, text)
+                        for choice_id, text, _c in _choices(version, entry)]
         if version.kind == "matching":
             pairs = {pair["id"]: pair for pair in version.data["pairs"]}
-            view.match_questions = [(pair_id, inline_html(pairs[pair_id]["question"],
-                                                          version.text_format))
-                                    for pair_id in entry["order"]["pairs"]]
+            view.match_questions = [(keys.key_of(pair_id), inline_html(
+                pairs[pair_id]["question"], version.text_format))
+                for pair_id in entry["order"]["pairs"]]
             view.match_answers = list(entry["order"]["answers"])
         views.append(view)
     return views
+
+
+def answer_keys(attempt: QuizAttempt, position: int) -> AnswerKeys | None:
+    """The page's keys of the question at ``position`` (None: the attempt has none there)."""
+    entry = next((e for e in attempt.layout if e["position"] == position), None)
+    row = next((r for r in attempt.responses if r.position == position), None)
+    if entry is None or row is None:
+        return None
+    return AnswerKeys.of(row.version, entry)
 
 
 def _responses_with_versions(attempt: QuizAttempt) -> list[AttemptResponse]:
@@ -642,7 +759,7 @@ def review_of(attempt: QuizAttempt, viewer_is_trainer: bool) -> AttemptReview | 
     shows as "pending"). Trainers always see everything.
     """
     close_if_overdue(attempt)
-    settings = quiz_settings(attempt.quiz.settings or {})
+    settings = quiz_settings(_review_quiz(attempt.quiz).settings or {})
     if viewer_is_trainer:
         show = "feedback"
     elif attempt.state == IN_PROGRESS:
@@ -667,6 +784,22 @@ def review_of(attempt: QuizAttempt, viewer_is_trainer: bool) -> AttemptReview | 
             row, entry, None if row.version.kind == "description" else number,
             show == "feedback", viewer_is_trainer))
     return review
+
+
+def _review_quiz(quiz: Quiz) -> Quiz:
+    """The quiz whose review options apply to an attempt at ``quiz``: the same item's quiz in
+    the course's published revision (so options tightened on republishing apply to earlier
+    attempts too), or ``quiz`` itself when the course has none."""
+    item = quiz.item
+    if item is None:
+        return quiz
+    published = item.revision.course.published_revision
+    if published is None or published.id == item.revision_id:
+        return quiz
+    current = next((i for i in published.items if i.key == item.key), None)
+    if current is None:
+        return quiz
+    return db.session.scalar(select(Quiz).where(Quiz.item_id == current.id)) or quiz
 
 
 def _review_question(row: AttemptResponse, entry: dict, number: int | None, full: bool,
@@ -708,9 +841,10 @@ def _outcome(row: AttemptResponse) -> str | None:
         return "pending"
     if row.fraction is None:
         return None
-    if row.fraction >= 1 - 1e-9:
+    # The tolerance grade_response snaps with (fractions stored before it are read alike).
+    if row.fraction >= 1 - FRACTION_TOLERANCE:
         return "correct"
-    return "partial" if row.fraction > 0 else "wrong"
+    return "partial" if row.fraction > FRACTION_TOLERANCE else "wrong"
 
 
 def _chosen_ids(kind: str, response: dict | None) -> set[str]:

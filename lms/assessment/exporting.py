@@ -9,14 +9,22 @@ that starts like a format tag (``[html]…``) gets its format tag written before
 GIFT cannot say everything: ``gift_warnings`` names what will not come back the same (a
 multiple-answer question with a single right answer reads back as single-answer, ``->`` in a
 short answer or on the left of a matching pair reads as matching syntax, a description has no
-feedback). Moodle XML carries every question kind this portal has.
+feedback, images have no bytes). Moodle XML carries every question kind this portal has.
+
+Images of the bank (``question-image:<id>/<name>`` in texts, see ``images``) are written as
+Moodle writes them: an ``@@PLUGINFILE@@/<name>`` reference, and in Moodle XML the bytes in a
+``<file encoding="base64">`` next to the text that shows them, so importing the export into
+the bank again finds the same images and leaves the questions unchanged. GIFT keeps the
+reference only (as Moodle's own GIFT export does).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from xml.sax.saxutils import quoteattr
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -24,7 +32,14 @@ from sqlalchemy.orm import joinedload
 
 from lms.assessment.convert import VersionFields, parsed_question
 from lms.assessment.gift import GiftAnswer, GiftQuestion
-from lms.assessment.models import Question, QuestionBank, QuestionCategory
+from lms.assessment.images import (
+    file_location,
+    image_ids,
+    image_names,
+    map_texts,
+    to_plugin_references,
+)
+from lms.assessment.models import Question, QuestionBank, QuestionCategory, QuestionImage
 from lms.assessment.moodle_xml import FORMAT_TO_MOODLE
 from lms.assessment.services import version_fields_of
 from lms.extensions import db
@@ -109,7 +124,8 @@ def _gift_file(bank: QuestionBank, questions: list[ExportedQuestion]) -> str:
             category = question.category
             parts.append(f"$CATEGORY: $course$/top/{_escape(category)}\n")
         tags = " ".join(f"[tag:{tag.replace(']', ' ')}]" for tag in question.tags)
-        parts.append((f"// {tags}\n" if tags else "") + gift_question(question.parsed) + "\n")
+        parsed = map_texts(question.parsed, lambda text: to_plugin_references(text)[0])
+        parts.append((f"// {tags}\n" if tags else "") + gift_question(parsed) + "\n")
     return "\n".join(parts)
 
 
@@ -197,6 +213,11 @@ def gift_warnings(question: GiftQuestion) -> list[str]:
         warnings.append(_("GIFT cannot write -> on the left of a matching pair"))
     if question.kind == "description" and question.general_feedback:
         warnings.append(_("GIFT has no general feedback for a description"))
+    names = image_names(question)
+    if names:
+        warnings.append(_("GIFT cannot carry images: %(names)s stay @@PLUGINFILE@@ references "
+                          "without the image (export as Moodle XML to keep them)",
+                          names=", ".join(names)))
     return warnings
 
 
@@ -209,25 +230,55 @@ def _cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def _text_element(tag: str, text: str, text_format: str | None, indent: int) -> str:
+Images = dict[int, bytes]  # image id → bytes, of the images the exported texts show
+
+
+def _with_files(text: str, images: Images, indent: int) -> str:
+    """``<text>`` of a text with its images as Moodle writes them: ``@@PLUGINFILE@@``
+    references, and a ``<file>`` after the ``<text>`` for each image."""
+    text, files = to_plugin_references(text)
+    pad = "  " * indent
+    out = [f"{pad}<text>{_cdata(text)}</text>\n"]
+    for path, image_id in files:
+        if image_id not in images:
+            continue  # not in the database (cannot happen while banks keep their images)
+        name, folder = file_location(path)
+        out.append(f"{pad}<file name={quoteattr(name)} path={quoteattr(folder)} "
+                   f'encoding="base64">{base64.b64encode(images[image_id]).decode()}</file>\n')
+    return "".join(out)
+
+
+def _text_element(tag: str, text: str, text_format: str | None, indent: int,
+                  images: Images | None = None) -> str:
     pad = "  " * indent
     attribute = f' format="{FORMAT_TO_MOODLE[text_format]}"' if text_format else ""
-    return (f"{pad}<{tag}{attribute}>\n{pad}  <text>{_cdata(text)}</text>\n{pad}</{tag}>\n")
+    return (f"{pad}<{tag}{attribute}>\n" + _with_files(text, images or {}, indent + 1)
+            + f"{pad}</{tag}>\n")
 
 
 def _answer(fraction: float, text: str, text_format: str, feedback: str, feedback_format: str,
-            extra: str = "") -> str:
+            images: Images, extra: str = "") -> str:
     return (f'    <answer fraction="{number_text(fraction)}" '
             f'format="{FORMAT_TO_MOODLE[text_format]}">\n'
-            f"      <text>{_cdata(text)}</text>\n"
-            + _text_element("feedback", feedback, feedback_format, 3) + extra
+            + _with_files(text, images, 3)
+            + _text_element("feedback", feedback, feedback_format, 3, images) + extra
             + "    </answer>\n")
 
 
+def _images_of(questions: list[GiftQuestion]) -> Images:
+    ids = set().union(*(image_ids(question) for question in questions))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(QuestionImage.id, QuestionImage.data)
+                                   .where(QuestionImage.id.in_(ids))).all())
+
+
 def _moodle_xml_file(questions: list[ExportedQuestion]) -> bytes:
+    parsed = [question.parsed for question in questions]
+    images = _images_of(parsed)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
     category = None
-    for question in questions:
+    for question, shown in zip(questions, parsed, strict=True):
         if question.category != category:
             category = question.category
             parts.append('  <question type="category">\n    <category>\n'
@@ -235,21 +286,20 @@ def _moodle_xml_file(questions: list[ExportedQuestion]) -> bytes:
                          "    </category>\n"
                          '    <info format="html">\n      <text></text>\n    </info>\n'
                          "  </question>\n\n")
-        parts.append(_xml_question(question) + "\n")
+        parts.append(_xml_question(question, shown, images) + "\n")
     parts.append("</quiz>\n")
     return "".join(parts).encode("utf-8")
 
 
-def _xml_question(item: ExportedQuestion) -> str:
-    question = item.parsed
+def _xml_question(item: ExportedQuestion, question: GiftQuestion, images: Images) -> str:
     fmt = question.text_format
     out = [f'  <question type="{_MOODLE_TYPE[question.kind]}">\n',
            _text_element("name", question.title, None, 2),
-           _text_element("questiontext", question.text, fmt, 2),
-           _text_element("generalfeedback", question.general_feedback, fmt, 2),
+           _text_element("questiontext", question.text, fmt, 2, images),
+           _text_element("generalfeedback", question.general_feedback, fmt, 2, images),
            f"    <defaultgrade>{0 if question.kind == 'description' else 1}</defaultgrade>\n",
            "    <penalty>0</penalty>\n    <hidden>0</hidden>\n    <idnumber></idnumber>\n"]
-    out += _xml_body(question)
+    out += _xml_body(question, images)
     if item.tags:
         out.append("    <tags>\n" + "".join(f"      <tag><text>{_cdata(tag)}</text></tag>\n"
                                             for tag in item.tags) + "    </tags>\n")
@@ -257,29 +307,31 @@ def _xml_question(item: ExportedQuestion) -> str:
     return "".join(out)
 
 
-def _xml_body(question: GiftQuestion) -> list[str]:
+def _xml_body(question: GiftQuestion, images: Images) -> list[str]:
     fmt, kind = question.text_format, question.kind
     if kind in ("single_choice", "multiple_choice"):
         return [f"    <single>{'true' if kind == 'single_choice' else 'false'}</single>\n"
                 "    <shuffleanswers>true</shuffleanswers>\n"
                 "    <answernumbering>abc</answernumbering>\n"]  \
-            + [_answer(a.fraction, a.text, fmt, a.feedback, fmt) for a in question.answers]
+            + [_answer(a.fraction, a.text, fmt, a.feedback, fmt, images)
+               for a in question.answers]
     if kind == "true_false":
         answer = question.answers[0]
         right = answer.text == "true"
         return [_answer(100 if right else 0, "true", "moodle",
-                        answer.feedback if right else question.wrong_feedback, fmt),
+                        answer.feedback if right else question.wrong_feedback, fmt, images),
                 _answer(0 if right else 100, "false", "moodle",
-                        question.wrong_feedback if right else answer.feedback, fmt)]
+                        question.wrong_feedback if right else answer.feedback, fmt, images)]
     if kind == "short_answer":
         return ["    <usecase>0</usecase>\n"] + [
-            _answer(a.fraction, a.text, "moodle", a.feedback, fmt) for a in question.answers]
+            _answer(a.fraction, a.text, "moodle", a.feedback, fmt, images)
+            for a in question.answers]
     if kind == "numeric":
-        lines = [_answer(n.fraction, number_text(n.value), "moodle", n.feedback, fmt,
+        lines = [_answer(n.fraction, number_text(n.value), "moodle", n.feedback, fmt, images,
                          f"      <tolerance>{number_text(n.tolerance)}</tolerance>\n")
                  for n in question.numeric]
         if question.wrong_feedback:
-            lines.append(_answer(0, "*", "moodle", question.wrong_feedback, fmt,
+            lines.append(_answer(0, "*", "moodle", question.wrong_feedback, fmt, images,
                                  "      <tolerance>0</tolerance>\n"))
         return lines + ["    <unitgradingtype>0</unitgradingtype>\n"
                         "    <unitpenalty>0.1000000</unitpenalty>\n"
@@ -287,8 +339,8 @@ def _xml_body(question: GiftQuestion) -> list[str]:
     if kind == "matching":
         return ["    <shuffleanswers>true</shuffleanswers>\n"] + [
             f'    <subquestion format="{FORMAT_TO_MOODLE[fmt]}">\n'
-            f"      <text>{_cdata(m.question)}</text>\n"
-            f"      <answer>\n        <text>{_cdata(m.answer)}</text>\n      </answer>\n"
+            + _with_files(m.question, images, 3)
+            + f"      <answer>\n        <text>{_cdata(m.answer)}</text>\n      </answer>\n"
             "    </subquestion>\n" for m in question.matches]
     if kind == "essay":
         return ["    <responseformat>editor</responseformat>\n"

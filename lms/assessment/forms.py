@@ -2,8 +2,9 @@
 
 The question editor holds one row per choice, accepted answer, number or matching pair (plus
 two blank rows for new ones, so it works without a script). ``fields_from_form`` turns the
-rows into the stored ``VersionFields`` and reports mistakes on the rows themselves, with the
-rules the GIFT importer applies, so a question edited here could also be written as GIFT.
+rows into the stored ``VersionFields`` and reports mistakes on the rows themselves, then
+checks the result with ``rules.question_problems`` — the rules the importers apply — so a
+question edited here could also be written as GIFT.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from lms.assessment.convert import VersionFields
 from lms.assessment.models import QuestionVersion
+from lms.assessment.rules import question_problems
 
 MAX_TEXT = 20_000
 MAX_ANSWER = 2_000
@@ -323,5 +325,11 @@ def fields_from_form(form: QuestionForm, kind: str) -> VersionFields | None:
         data = _matching_data(form)
     if has_errors(form):
         return None
-    return VersionFields(kind=kind, text=form.text.data, text_format=form.text_format.data,
-                         data=data, general_feedback=form.general_feedback.data or "")
+    fields = VersionFields(kind=kind, text=form.text.data, text_format=form.text_format.data,
+                           data=data, general_feedback=form.general_feedback.data or "")
+    # The rules every stored question follows (the importers apply the same ones).
+    problems = question_problems(fields)
+    if problems:
+        form.form_errors.extend(problem[:1].upper() + problem[1:] for problem in problems)
+        return None
+    return fields

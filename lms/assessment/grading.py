@@ -33,11 +33,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _UNESCAPED_STAR = re.compile(r"(?<!\\)\*")
 MAX_SHORT_TEXT = 1000
 MAX_ESSAY_TEXT = 50_000
 MAX_NUMBER_TEXT = 100
+# Sums of weights such as 3 × 33.33333 % are right within this: snapped to exactly 0 or 1.
+FRACTION_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -64,11 +68,18 @@ def grade_response(version, response: dict | None) -> GradeResult:
         return GradeResult(0.0)
     grader = _GRADERS[kind]
     fraction, feedback = grader(data, response)
-    return GradeResult(_clamp(fraction), [text for text in feedback if text])
+    return GradeResult(snap_fraction(fraction), [text for text in feedback if text])
 
 
-def _clamp(fraction: float) -> float:
-    return min(1.0, max(0.0, fraction))
+def snap_fraction(fraction: float) -> float:
+    """``fraction`` clamped to 0–1, rounded to 7 places, and exactly 0 or 1 when within
+    ``FRACTION_TOLERANCE`` of them (so 3 × 33.33333 % is fully right)."""
+    fraction = round(min(1.0, max(0.0, fraction)), 7)
+    if fraction >= 1 - FRACTION_TOLERANCE:
+        return 1.0
+    if fraction <= FRACTION_TOLERANCE:
+        return 0.0
+    return fraction
 
 
 def _single_choice(data: dict, response: dict) -> tuple[float, list[str]]:
@@ -159,64 +170,80 @@ def checked_response(version, response) -> dict | None:
 
     ``None`` (or an empty dict) clears the answer. Ids must be the version's own choice or
     pair ids and matching answers one of its answer texts, so nothing a browser sends can
-    smuggle a value the question does not offer.
+    smuggle a value the question does not offer. Every string must be a ``str`` that
+    encodes as UTF-8 (no lone surrogates, which no page could show again). The refusals'
+    messages are translated (they reach learners).
     """
     kind, data = version.kind, version.data
     if kind == "description":
-        raise ValueError("a description takes no answer")
+        raise ValueError(_("A description takes no answer."))
     if response is None or response == {}:
         return None
     if not isinstance(response, dict):
-        raise ValueError("a response must be a mapping")
+        raise ValueError(_("The answer could not be read."))
     if kind == "single_choice":
         choice = response.get("choice")
         if choice is None:
             return None
-        if choice not in {c["id"] for c in data["choices"]}:
-            raise ValueError("unknown choice")
+        if not _is_text(choice) or choice not in {c["id"] for c in data["choices"]}:
+            raise ValueError(_("The chosen answer is not one of the question's options."))
         return {"choice": choice}
     if kind == "multiple_choice":
         chosen = response.get("choices")
-        if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-            raise ValueError("choices must be a list of choice ids")
+        if not isinstance(chosen, list) or not all(_is_text(c) for c in chosen):
+            raise ValueError(_("The answer could not be read."))
         ids = [c["id"] for c in data["choices"]]
         if set(chosen) - set(ids):
-            raise ValueError("unknown choice")
+            raise ValueError(_("The chosen answer is not one of the question's options."))
         return {"choices": [i for i in ids if i in set(chosen)]}
     if kind == "true_false":
         if not isinstance(response.get("value"), bool):
-            raise ValueError("value must be true or false")
+            raise ValueError(_("Choose true or false."))
         return {"value": response["value"]}
     if kind in ("short_answer", "essay"):
         text = response.get("text")
         limit = MAX_ESSAY_TEXT if kind == "essay" else MAX_SHORT_TEXT
-        if not isinstance(text, str) or len(text) > limit:
-            raise ValueError(f"text must be a string of at most {limit} characters")
+        if not _is_text(text):
+            raise ValueError(_("The answer could not be read."))
+        if len(text) > limit:
+            raise ValueError(_("The answer is too long: at most %(limit)d characters.",
+                               limit=limit))
         return {"text": text}
     if kind == "numeric":
         value = response.get("value")
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = repr(value)
-        if not isinstance(value, str) or len(value) > MAX_NUMBER_TEXT:
-            raise ValueError("value must be the number as typed")
+        if not _is_text(value) or len(value) > MAX_NUMBER_TEXT:
+            raise ValueError(_("Enter a number."))
         return {"value": value}
     if kind == "matching":
         return {"matches": _checked_matches(data, response.get("matches"))}
-    raise ValueError(f"unknown question kind {kind!r}")
+    raise ValueError(_("This question cannot be answered."))
+
+
+def _is_text(value) -> bool:
+    """Whether ``value`` is a string that can be stored and shown (encodes as UTF-8)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _checked_matches(data: dict, matches) -> dict:
     if not isinstance(matches, dict):
-        raise ValueError("matches must map pair ids to answers")
+        raise ValueError(_("The answer could not be read."))
     pair_ids = {p["id"] for p in data["pairs"] if p["question"]}
     answers = {p["answer"] for p in data["pairs"]}
     checked = {}
     for pair_id, answer in matches.items():
-        if pair_id not in pair_ids:
-            raise ValueError("unknown pair")
-        if answer in (None, ""):
+        if not _is_text(pair_id) or pair_id not in pair_ids:
+            raise ValueError(_("The answer names a pair the question does not have."))
+        if answer is None or answer == "":
             continue
-        if answer not in answers:
-            raise ValueError("unknown answer")
+        if not _is_text(answer) or answer not in answers:
+            raise ValueError(_("The chosen answer is not one of the question's options."))
         checked[pair_id] = answer
     return checked

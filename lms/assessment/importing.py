@@ -4,8 +4,16 @@
 (``new``, ``update``, ``unchanged``) or why it cannot be imported (``rejected``), so nothing
 is ever dropped without a word. ``apply_import`` saves the importable questions in the
 caller's transaction; when the preview has problems — a rejected question, or an imported one
-losing a part this portal cannot keep (an embedded image, hints …, see ``moodle_xml``) — it
-imports nothing unless the trainer has confirmed the importable part (``accept_partial``).
+losing a part this portal cannot keep (hints, an embedded file that is not an acceptable
+image …, see ``moodle_xml``) — it imports nothing unless the trainer has confirmed the
+importable part (``accept_partial``).
+
+Images embedded in a Moodle XML file are no problem: the preview lists them with their
+questions, and the import stores each once per bank by content and makes the questions'
+references name it (see ``images``). A GIFT file cannot carry images: its ``@@PLUGINFILE@@``
+references are removed and reported — except those naming an image the same question of the
+bank already shows, as in a GIFT export of the bank, so that importing it back changes
+nothing.
 
 A GIFT file is split into questions at blank lines, exactly as Moodle and ``parse_gift`` do,
 and each question is parsed on its own: one malformed question is rejected with its line,
@@ -26,21 +34,38 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from urllib.parse import unquote
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.assessment.convert import version_fields
+from lms.assessment.convert import parsed_question, version_fields
 from lms.assessment.gift import GiftError, GiftQuestion, parse_gift
-from lms.assessment.models import Question, QuestionCategory, QuestionVersion
+from lms.assessment.images import (
+    PLUGINFILE,
+    EmbeddedImage,
+    image_references,
+    known_image_ids,
+    question_texts,
+    store_image,
+    with_image_ids,
+)
+from lms.assessment.models import Question, QuestionBank, QuestionCategory, QuestionVersion
 from lms.assessment.moodle_xml import (
     XmlFileError,
     category_path,
     file_note,
     parse_moodle_xml,
-    without_plugin_files,
+    replace_plugin_files,
 )
-from lms.assessment.services import DEFAULT_CATEGORY, find_bank, get_or_create_bank, save_question
+from lms.assessment.rules import question_problems
+from lms.assessment.services import (
+    DEFAULT_CATEGORY,
+    find_bank,
+    get_or_create_bank,
+    save_question,
+    version_fields_of,
+)
 from lms.extensions import db
 
 __all__ = ["ImportPreview", "ImportResult", "PreviewEntry", "QuestionFileError",
@@ -74,10 +99,16 @@ class PreviewEntry:
     line: int = 0
     question: GiftQuestion | None = field(default=None, repr=False, compare=False)
     tags: list[str] | None = field(default=None, repr=False, compare=False)
+    # Checked images the question shows (Moodle XML), imported with it: not a problem.
+    images: list[EmbeddedImage] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def has_problem(self) -> bool:
         return self.status == "rejected" or bool(self.reason)
+
+    @property
+    def image_names(self) -> list[str]:
+        return [image.name for image in self.images] if self.status != "rejected" else []
 
 
 @dataclass
@@ -100,6 +131,11 @@ class ImportPreview:
     def count(self, status: str) -> int:
         return sum(1 for entry in self.entries if entry.status == status)
 
+    @property
+    def image_count(self) -> int:
+        """Distinct images the importable questions bring (each is stored once)."""
+        return len({image.sha256 for entry in self.importable for image in entry.images})
+
     def kinds(self) -> dict[str, int]:
         """Importable questions per kind."""
         counts: dict[str, int] = {}
@@ -110,7 +146,8 @@ class ImportPreview:
     @property
     def digest(self) -> str:
         """Fingerprint of what the preview promises, so a confirmation applies what was seen."""
-        seen = [(e.index, e.title, e.kind, e.category, e.status, e.reason) for e in self.entries]
+        seen = [(e.index, e.title, e.kind, e.category, e.status, e.reason,
+                 [image.sha256 for image in e.images]) for e in self.entries]
         return hashlib.sha256(repr(seen).encode("utf-8")).hexdigest()[:32]
 
 
@@ -132,12 +169,14 @@ def preview_import(data: bytes, filename: str = "", bank_name: str | None = None
     content. Raises ``QuestionFileError`` for a file that cannot be read at all.
     """
     file_format = detect_format(data, filename)
+    bank = find_bank(bank_name) if bank_name else None
     if file_format == "moodle_xml":
         entries = _xml_entries(data)
     else:
         entries = _gift_entries(decode_gift_bytes(data))
+        _gift_files(entries, bank)
     _check(entries)
-    _set_statuses(entries, bank_name)
+    _set_statuses(entries, bank)
     return ImportPreview(file_format, entries)
 
 
@@ -160,8 +199,12 @@ def apply_import(preview_or_data: ImportPreview | bytes, bank_name: str,
         return result
     bank = get_or_create_bank(bank_name)
     for entry in preview.importable:
+        parsed = entry.question
+        if entry.images:
+            parsed = with_image_ids(parsed, {image.sha256: store_image(bank.id, image)
+                                             for image in entry.images})
         question, changed = save_question(bank, entry.category, entry.title,
-                                          version_fields(entry.question), tags=entry.tags,
+                                          version_fields(parsed), tags=entry.tags,
                                           actor=actor)
         result.questions.append(question)
         result.counts[entry.kind] = result.counts.get(entry.kind, 0) + 1
@@ -229,7 +272,7 @@ def _xml_entries(data: bytes) -> list[PreviewEntry]:
         entries.append(PreviewEntry(
             0, question.title, question.kind, question.category or DEFAULT_CATEGORY, "new",
             "; ".join(notes.get(question.line, [])), question.line, question,
-            tags=parsed.tags.get(question.line)))
+            tags=parsed.tags.get(question.line), images=parsed.images.get(question.line, [])))
     entries.sort(key=lambda entry: entry.line)
     for index, entry in enumerate(entries, start=1):
         entry.index = index
@@ -322,21 +365,47 @@ def _gift_entries(text: str) -> list[PreviewEntry]:
         for question in questions:
             question.category = category
             entries.append(PreviewEntry(len(entries) + 1, question.title, question.kind,
-                                        category or DEFAULT_CATEGORY, "new",
-                                        _without_gift_files(question), question.line,
-                                        question, tags=tags))
+                                        category or DEFAULT_CATEGORY, "new", "",
+                                        question.line, question, tags=tags))
     return entries
 
 
-def _without_gift_files(question: GiftQuestion) -> str:
+def _gift_files(entries: list[PreviewEntry], bank: QuestionBank | None) -> None:
+    """References to embedded files in GIFT questions: kept when they name an image the same
+    question of the bank shows (a GIFT export of the bank), removed and reported otherwise."""
+    for entry in entries:
+        if entry.status == "rejected" or not any(
+                PLUGINFILE in text for text in question_texts(entry.question)):
+            continue
+        current = _current_question(bank, entry.category, entry.title) if bank else None
+        entry.reason = _without_gift_files(entry.question, image_references(current)
+                                           if current is not None else {})
+
+
+def _current_question(bank: QuestionBank, category: str, title: str) -> GiftQuestion | None:
+    version = db.session.scalar(
+        select(QuestionVersion)
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .join(QuestionCategory, Question.category_id == QuestionCategory.id)
+        .where(QuestionCategory.bank_id == bank.id, QuestionCategory.name == category,
+               Question.title == title))
+    return None if version is None else parsed_question(version_fields_of(version), title,
+                                                        category)
+
+
+def _without_gift_files(question: GiftQuestion, known: dict[str, str]) -> str:
     """Drop references to Moodle's embedded files (a GIFT export from Moodle keeps them, but
-    not the files); the note saying so."""
+    not the files) unless ``known`` maps them to the bank's images; the note saying so."""
     names: list[str] = []
 
+    def target(reference: str) -> str | None:
+        if reference in known:
+            return known[reference]
+        names.append(unquote(reference))
+        return None
+
     def clean(text: str) -> str:
-        text, found = without_plugin_files(text)
-        names.extend(found)
-        return text
+        return replace_plugin_files(text, target)
 
     question.text = clean(question.text)
     question.general_feedback = clean(question.general_feedback)
@@ -364,8 +433,8 @@ def _rejected_gift(index: int, body: list[tuple[int, str]], line: int, reason: s
 def _check(entries: list[PreviewEntry]) -> None:
     """Shared checks, made-up titles for untitled questions, duplicates within the file."""
     for entry in entries:
-        if entry.status != "rejected" and (problem := _content_problem(entry.question)):
-            _reject(entry, problem)
+        if entry.status != "rejected" and (problems := question_problems(entry.question)):
+            _reject(entry, "; ".join(problems))
     taken: dict[tuple[str, str], int] = {}
     for entry in entries:
         if entry.status != "rejected" and entry.title:
@@ -395,21 +464,6 @@ def _reject(entry: PreviewEntry, reason: str) -> None:
     entry.status, entry.reason = "rejected", reason
 
 
-def _content_problem(question: GiftQuestion) -> str | None:
-    if not _trim(question.text):
-        return _("the question has no text")
-    if question.kind == "single_choice" \
-            and max(answer.fraction for answer in question.answers) != 100:
-        return _("no choice of this single-answer question gives full marks")
-    if question.kind == "multiple_choice":
-        total = sum(answer.fraction for answer in question.answers if answer.fraction > 0)
-        # Moodle's own check rounds to whole percent the same way (33.33333 × 3 is fine).
-        if round(total) != 100:
-            return _("the positive weights of this multiple-answer question add up to "
-                     "%(total)s%%, not 100%%", total=f"{total:g}")
-    return None
-
-
 def _title_from_text(question: GiftQuestion, index: int) -> str:
     """A title made from the start of the text, as Moodle names untitled GIFT questions."""
     plain = re.sub(r"<[^>]*>", " ", question.text)
@@ -426,10 +480,12 @@ def _unique_title(title: str, category: str, taken: dict[tuple[str, str], int]) 
     return candidate
 
 
-def _set_statuses(entries: list[PreviewEntry], bank_name: str | None) -> None:
-    bank = find_bank(bank_name) if bank_name else None
+def _set_statuses(entries: list[PreviewEntry], bank: QuestionBank | None) -> None:
     if bank is None:
         return
+    # Images the bank already holds: a question showing only those may be unchanged.
+    stored_images = known_image_ids(bank.id, {image.sha256 for entry in entries
+                                              for image in entry.images})
     current = dict(((name, title), digest) for name, title, digest in db.session.execute(
         select(QuestionCategory.name, Question.title, QuestionVersion.content_hash)
         .join(Question, Question.category_id == QuestionCategory.id)
@@ -440,5 +496,7 @@ def _set_statuses(entries: list[PreviewEntry], bank_name: str | None) -> None:
             continue
         digest = current.get((entry.category, entry.title))
         if digest is not None:
-            same = digest == version_fields(entry.question).content_hash()
+            parsed = with_image_ids(entry.question, stored_images) if entry.images \
+                else entry.question
+            same = digest == version_fields(parsed).content_hash()
             entry.status = "unchanged" if same else "update"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import UTCDateTime, utcnow
@@ -43,6 +43,26 @@ class QuestionCategory(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
     bank: Mapped[QuestionBank] = relationship(back_populates="categories")
+
+
+class QuestionImage(db.Model):
+    """An image shown in a bank's question texts (imported from a Moodle XML ``<file>``).
+
+    Kept once per bank by content; texts refer to it as ``question-image:<id>/<name>``
+    (see assessment/images.py), which pages show through ``assessment.question_image``.
+    """
+
+    __tablename__ = "question_images"
+    __table_args__ = (UniqueConstraint("bank_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("question_banks.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Question(db.Model):

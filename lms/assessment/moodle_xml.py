@@ -10,11 +10,18 @@ Nothing is dropped without a word. A question of a type this portal does not hav
 (calculated, cloze, drag and drop, random …) or one that would be broken (no right answer, a
 numeric answer that is not a number …) is a rejected ``ImportProblem``. A question that
 imports without some part of it gets a problem with ``rejected=False`` saying what is left
-out: embedded files (``<file>`` with ``@@PLUGINFILE@@`` references — this portal stores no
-question files, and its sanitiser drops ``data:`` URIs, so the reference is removed and the
-trainer is told to upload the file to the course), hints, units, case-sensitive short
-answers, a request not to shuffle the choices, essay attachments and grader information, and
-"correct/partially correct/incorrect" feedback that differs from Moodle's default wording.
+out: hints, units, case-sensitive short answers, a request not to shuffle the choices, essay
+attachments and grader information, "correct/partially correct/incorrect" feedback that
+differs from Moodle's default wording, and embedded files it cannot keep.
+
+Embedded images (``<file encoding="base64">`` inside a text, shown there through an
+``@@PLUGINFILE@@/<name>`` reference) are imported: each is checked as course images are
+(``images.check_embedded_image``), the reference becomes a pending
+``question-image:sha256-<hex>/<name>`` and ``XmlParse.images`` lists the image with its
+question, for ``importing.apply_import`` to store. A reference without its file, a file that
+is not an acceptable image (a PDF, a disguised file, an SVG with scripts …) or one no text
+shows is a problem saying why; such a reference is removed (an ``<img>`` entirely, a link
+keeps its words).
 
 The XML is read with the standard library's expat. A file with a DOCTYPE or an entity
 declaration is refused before anything else is read: a question file never needs one, and
@@ -23,9 +30,12 @@ they are how "billion laughs" and external-entity attacks begin.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.parsers import expat
@@ -33,9 +43,16 @@ from xml.parsers import expat
 from flask_babel import gettext as _
 
 from lms.assessment.gift import GiftAnswer, GiftMatch, GiftQuestion, NumericAnswer
+from lms.assessment.images import (
+    AssetRejected,
+    EmbeddedImage,
+    check_embedded_image,
+    pending_hashes,
+    pending_reference,
+)
 
 __all__ = ["ImportProblem", "XmlFileError", "XmlParse", "category_path", "file_note",
-           "parse_moodle_xml", "without_plugin_files"]
+           "parse_moodle_xml", "replace_plugin_files", "without_plugin_files"]
 
 # Moodle's names for text formats, both ways.
 FORMAT_FROM_MOODLE = {"html": "html", "moodle_auto_format": "moodle", "plain_text": "plain",
@@ -93,11 +110,13 @@ class ImportProblem:
 @dataclass
 class XmlParse:
     """The importable questions of a file (``line`` = their ``<question>`` line), and the
-    problems; ``tags`` maps a question's line to its Moodle tags when the file has any."""
+    problems; ``tags`` maps a question's line to its Moodle tags when the file has any,
+    ``images`` to the checked images its texts show (pending references)."""
 
     questions: list[GiftQuestion]
     problems: list[ImportProblem]
     tags: dict[int, list[str]] = field(default_factory=dict)
+    images: dict[int, list[EmbeddedImage]] = field(default_factory=dict)
 
 
 class _Rejected(Exception):
@@ -124,13 +143,15 @@ def parse_moodle_xml(data: bytes) -> XmlParse:
         index += 1
         title = _trim(element.findtext("name/text") or "")
         try:
-            question, notes = _question(element, qtype, title, category, line)
+            question, notes, images = _question(element, qtype, title, category, line)
         except _Rejected as rejected:
             shown = title or _start_of_text(element)
             result.problems.append(ImportProblem(index, shown, rejected.reason, line, qtype,
                                                  category))
             continue
         result.questions.append(question)
+        if images:
+            result.images[line] = images
         result.problems += [ImportProblem(index, title, note, line, question.kind, category,
                                           rejected=False) for note in notes]
         tags = element.find("tags")
@@ -240,7 +261,8 @@ def _fraction(element: ET.Element) -> float:
 
 
 class _Reader:
-    """Texts of one question: formats reconciled with the question's, files reported."""
+    """Texts of one question: formats reconciled with the question's, images taken in (or
+    reported when they cannot be)."""
 
     def __init__(self, element: ET.Element) -> None:
         self.element = element
@@ -248,7 +270,15 @@ class _Reader:
         raw = questiontext.get("format", "html") if questiontext is not None else "html"
         self.text_format = FORMAT_FROM_MOODLE.get(_trim(raw), "html")
         self.notes: list[str] = []
-        self.files: list[str] = []
+        self.noted: set[str] = set()  # files (by path) already reported
+        self.referenced: set[str] = set()
+        self.images: dict[str, EmbeddedImage] = {}  # sha256 → image
+        self.checked: dict[int, EmbeddedImage | str] = {}  # id(<file>) → image or problem
+        # A reference is looked up among its own text's files first (Moodle keeps files per
+        # text), then among the question's.
+        self.files: dict[str, ET.Element] = {}
+        for file in element.iter("file"):
+            self.files.setdefault(_file_key(file), file)
 
     def text(self, container: ET.Element | None, *, plain: bool = False) -> str:
         """The text of ``<container><text>``; ``plain`` for answers Moodle keeps as plain text."""
@@ -267,12 +297,48 @@ class _Reader:
         return value
 
     def _without_files(self, container: ET.Element, value: str) -> str:
-        value, names = without_plugin_files(value)
-        for name in names + [(file.get("name") or "") for file in container.findall("file")]:
-            if name and name not in self.files:
-                self.files.append(name)
-                self.notes.append(file_note(name))
-        return value
+        """``value`` with its references to acceptable images made pending, others removed."""
+        own: dict[str, ET.Element] = {}
+        for file in container.findall("file"):
+            own.setdefault(_file_key(file), file)
+
+        def target(reference: str) -> str | None:
+            key = _reference_key(reference)
+            self.referenced.add(key)
+            file = own.get(key, self.files.get(key))
+            if file is None:
+                self.note(key, file_note(key))
+                return None
+            image = self._image(file, key)
+            return None if image is None else pending_reference(image, reference)
+
+        return replace_plugin_files(value, target)
+
+    def _image(self, file: ET.Element, key: str) -> EmbeddedImage | None:
+        checked = self.checked.get(id(file))
+        if checked is None:
+            checked = _read_image(file)
+            self.checked[id(file)] = checked
+        if isinstance(checked, str):
+            self.note(key, checked)
+            return None
+        self.images[checked.sha256] = checked
+        return checked
+
+    def note(self, key: str, reason: str) -> None:
+        """Report a file once, however many texts refer to it."""
+        if key not in self.noted:
+            self.noted.add(key)
+            self.notes.append(reason)
+
+    def finish(self, question: GiftQuestion) -> list[EmbeddedImage]:
+        """Report the files no text refers to; the images the question's texts show."""
+        for file in self.element.iter("file"):
+            key = _file_key(file)
+            if key not in self.referenced:
+                self.note(key, file_note(key))
+        shown = pending_hashes(question)
+        return [image for digest, image in self.images.items() if digest in shown]
 
     def note_unless_empty(self, tag: str, reason: str) -> None:
         element = self.element.find(tag)
@@ -280,19 +346,79 @@ class _Reader:
             self.notes.append(reason)
 
 
-def without_plugin_files(text: str) -> tuple[str, list[str]]:
-    """``text`` without its references to Moodle's embedded files, and the files' names.
+def _file_key(file: ET.Element) -> str:
+    """The path a text uses for a ``<file>``: its name, below its folder unless that is /."""
+    folder = (file.get("path") or "/").strip("/")
+    name = file.get("name") or ""
+    return f"{folder}/{name}" if folder else name
 
-    An ``<img>`` showing one goes entirely; a link keeps its words but loses its target.
+
+def _reference_key(reference: str) -> str:
+    """The file a reference names: ``sub/%E5%9B%BE.png?time=1`` → ``sub/图.png``."""
+    return unquote(re.split(r"[?#]", reference, maxsplit=1)[0])
+
+
+def _read_image(file: ET.Element) -> EmbeddedImage | str:
+    """The checked image of a ``<file>``, or why it cannot be imported."""
+    name = file.get("name") or ""
+    try:
+        if _trim(file.get("encoding") or "base64") != "base64":
+            raise ValueError
+        data = base64.b64decode("".join((file.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        return _("embedded file %(name)s is not imported: its base64 data cannot be read",
+                 name=name)
+    try:
+        return check_embedded_image(name, data)
+    except AssetRejected as error:
+        return _("embedded image %(name)s is not imported: %(reason)s", name=name,
+                 reason=str(error))
+
+
+def replace_plugin_files(text: str, target: Callable[[str], str | None]) -> str:
+    """``text`` with each ``@@PLUGINFILE@@/<reference>`` replaced by ``target(reference)``.
+
+    Where ``target`` gives None the reference goes: an ``<img>`` showing it entirely, a link
+    keeps its words but loses its target (and paragraphs left empty go too).
     """
     if _PLUGINFILE not in text:
-        return text, []
-    names = list(dict.fromkeys(unquote(name) for name in _PLUGINFILE_NAME.findall(text)))
-    text = _PLUGINFILE_IMG.sub("", text)
-    text = _PLUGINFILE_ATTRIBUTE.sub("", text)
-    text = _PLUGINFILE_MARKDOWN.sub(lambda match: "" if match[1] else match[2], text)
-    text = _PLUGINFILE_NAME.sub("", text)
-    return _trim(re.sub(r"<p\b[^>]*>\s*</p>", "", text)), names  # paragraphs left empty
+        return text
+    outcomes: dict[str, str | None] = {}
+    dropped = False
+
+    def resolved(reference: str) -> str | None:
+        if reference not in outcomes:
+            outcomes[reference] = target(reference)
+        return outcomes[reference]
+
+    def swapped(fragment: str) -> str | None:
+        """The fragment with every reference replaced; None when one of them goes."""
+        nonlocal dropped
+        if any(resolved(reference) is None
+               for reference in _PLUGINFILE_NAME.findall(fragment)):
+            dropped = True
+            return None
+        return _PLUGINFILE_NAME.sub(lambda match: resolved(match[1]) or "", fragment)
+
+    text = _PLUGINFILE_IMG.sub(lambda match: swapped(match[0]) or "", text)
+    text = _PLUGINFILE_ATTRIBUTE.sub(lambda match: swapped(match[0]) or "", text)
+    text = _PLUGINFILE_MARKDOWN.sub(
+        lambda match: swapped(match[0]) or ("" if match[1] else match[2]), text)
+    text = _PLUGINFILE_NAME.sub(lambda match: swapped(match[0]) or "", text)
+    if not dropped:
+        return text
+    return _trim(re.sub(r"<p\b[^>]*>\s*</p>", "", text))  # paragraphs left empty
+
+
+def without_plugin_files(text: str) -> tuple[str, list[str]]:
+    """``text`` without its references to Moodle's embedded files, and the files' names
+    (for GIFT files, which name the files without carrying them)."""
+    names: list[str] = []
+
+    def drop(reference: str) -> None:
+        names.append(unquote(reference))
+
+    return replace_plugin_files(text, drop), list(dict.fromkeys(names))
 
 
 def file_note(name: str) -> str:
@@ -301,7 +427,7 @@ def file_note(name: str) -> str:
 
 
 def _question(element: ET.Element, qtype: str, title: str, category: str | None,
-              line: int) -> tuple[GiftQuestion, list[str]]:
+              line: int) -> tuple[GiftQuestion, list[str], list[EmbeddedImage]]:
     reader = _Reader(element)
     kind = "single_choice" if qtype == "multichoice" else _KIND_OF_TYPE.get(qtype)
     if kind is None:
@@ -329,7 +455,8 @@ def _question(element: ET.Element, qtype: str, title: str, category: str | None,
     if hints:
         reader.notes.append(_("%(count)d hint(s) not imported: this portal does not show hints",
                               count=len(hints)))
-    return question, reader.notes
+    images = reader.finish(question)
+    return question, reader.notes, images
 
 
 def _unsupported(qtype: str) -> str:
@@ -349,8 +476,9 @@ def _unsupported(qtype: str) -> str:
 def _combined_feedback(element: ET.Element, reader: _Reader) -> None:
     for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
         container = element.find(tag)
-        shown = re.sub(r"<[^>]*>", "", reader.text(container)) if container is not None else ""
-        if _trim(html.unescape(shown)) not in _DEFAULT_COMBINED_FEEDBACK:
+        text = reader.text(container) if container is not None else ""
+        shown = re.sub(r"<[^>]*>", "", text)
+        if _trim(html.unescape(shown)) not in _DEFAULT_COMBINED_FEEDBACK or "<img" in text:
             reader.notes.append(_("the %(field)s text is not imported: this portal gives "
                                   "per-answer and general feedback only", field=tag))
 

@@ -35,6 +35,7 @@ from sqlalchemy import or_, select
 
 from lms.assessment.convert import VersionFields, version_fields
 from lms.assessment.gift import GiftError, parse_gift
+from lms.assessment.images import resolve_for_page, resolve_link
 from lms.assessment.models import Question, QuestionCategory, QuestionVersion, Quiz, QuizSlot
 from lms.assessment.services import (
     find_bank,
@@ -217,12 +218,16 @@ def _sync_slots(quiz: Quiz, wanted: list[tuple[int | None, int | None, int, floa
 
 def question_html(text: str, text_format: str) -> Markup:
     """A question's text as safe HTML: Markdown (and Moodle's auto-format) rendered, HTML
-    sanitised, plain text escaped; always through the same nh3 allow-list as lessons."""
+    sanitised, plain text escaped; always through the same nh3 allow-list as lessons.
+
+    Images of the bank (``question-image:<id>/<name>``, see assessment/images.py) become
+    relative URLs of ``assessment.question_image`` before sanitising, which keeps them (it
+    drops the ``question-image:`` scheme, as any other it does not know)."""
     if text_format == "plain":
         return Markup(html.escape(text).replace("\n", "<br>\n"))
     if text_format == "html":
-        return Markup(_sanitise(text))
-    return Markup(render_markdown(text).html)
+        return Markup(_sanitise(resolve_for_page(text)))
+    return Markup(render_markdown(text, resolve_link=resolve_link).html)
 
 
 def inline_html(text: str, text_format: str) -> Markup:

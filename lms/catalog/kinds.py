@@ -13,6 +13,7 @@ import yaml
 from flask_babel import lazy_gettext as _l
 
 from lms.assessment.gift import GiftError, parse_gift
+from lms.assessment.rules import question_problems
 from lms.assessment.settings import validate_quiz_settings
 
 LEVEL_LABELS = {
@@ -64,6 +65,11 @@ class QuizKind(ItemKind):
         except GiftError as exc:
             return [f"question bank: {exc}"]
         errors = [] if questions else ["the question bank has no questions"]
+        for question in questions:
+            where = f'question "{question.title}" (line {question.line})' if question.title \
+                else f"question at line {question.line}"
+            errors += [f"{where}: {problem}"
+                       for problem in question_problems(question, translate=False)]
         return errors + validate_quiz_settings(settings)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from babel.lists import format_list
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -59,6 +60,7 @@ def compact_json(value: object) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(compact_json)
+    app.add_template_filter(join_list)
 
     @app.context_processor
     def _globals():
@@ -70,3 +72,11 @@ def register_template_helpers(app: Flask) -> None:
             "html_lang": "zh-CN" if locale is None or locale.language == "zh" else "en",
             "role_labels": ROLE_LABELS,
         }
+
+
+def join_list(items) -> str:
+    """A list in the reader's language: 甲、乙和丙 / a, b, and c."""
+    items = [str(item) for item in items]
+    if not items:
+        return ""
+    return format_list(items, locale=str(get_locale() or "zh_Hans_CN"))

@@ -115,7 +115,9 @@ def test_random_draw_and_shuffle_are_reproduced_from_the_database(db, clock, cre
     seen = {}
     for person in learners:
         attempt = start_or_resume(quiz, person.id)
-        shown = [(q.position, q.text, q.choices) for q in learner_questions(attempt)]
+        # (The page names choices by the attempt's keys; these are their stored ids.)
+        shown = [(q.position, q.text, [(q.keys.choices[k], t) for k, t in q.choices])
+                 for q in learner_questions(attempt)]
         seen[attempt.id] = shown
         drawn = [e["question_id"] for e in attempt.layout[1:]]
         assert len(shown) == 4 and len(set(drawn)) == 3
@@ -136,7 +138,8 @@ def test_random_draw_and_shuffle_are_reproduced_from_the_database(db, clock, cre
     db.session.expunge_all()
     for attempt_id, shown in seen.items():
         attempt = db.session.get(QuizAttempt, attempt_id)
-        again = [(q.position, q.text, q.choices) for q in learner_questions(attempt)]
+        again = [(q.position, q.text, [(q.keys.choices[k], t) for k, t in q.choices])
+                 for q in learner_questions(attempt)]
         assert again == shown
         review = review_of(attempt, viewer_is_trainer=True)
         assert [(q.position, q.text, [(c.id, c.text) for c in q.choices])
@@ -179,7 +182,8 @@ def test_answers_are_saved_as_the_learner_goes(db, clock, learner):
     row = attempt.responses[0]
     assert row.response == {"choice": "c1"} and row.saved_at == saved_at == clock()
     assert row.seconds == 40
-    assert learner_questions(attempt)[0].response == {"choice": "c1"}
+    view = learner_questions(attempt)[0]  # shown by the attempt's key, stored by id
+    assert view.keys.stored(view.response) == {"choice": "c1"}
     with pytest.raises(ValueError):
         save_response(attempt, 1, {"choice": "c9"})
     with pytest.raises(ValueError):
@@ -547,7 +551,9 @@ def test_resume_after_a_server_restart(fresh_database_url, tmp_path, monkeypatch
         after = [(q.position, q.text, q.choices, q.match_answers, q.response)
                  for q in learner_questions(resumed)]
         assert after == before
-        assert after[0][4] == {"choice": "c1"} and after[3][4] == {"text": "ｓｅｃｒｅｔ-answer "}
+        first = learner_questions(resumed)[0]
+        assert first.keys.stored(after[0][4]) == {"choice": "c1"}
+        assert after[3][4] == {"text": "ｓｅｃｒｅｔ-answer "}
         submit_attempt(resumed, resumed.version)
         assert resumed.state == "graded" and resumed.score == 2.0  # sc and sa were right
         _db.session.remove()

@@ -3,6 +3,7 @@ Chinese and every special character survive, and what GIFT cannot carry is named
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,8 +20,8 @@ from lms.assessment.exporting import (
 )
 from lms.assessment.gift import parse_gift
 from lms.assessment.importing import apply_import, preview_import
-from lms.assessment.models import Question
-from lms.assessment.services import find_bank, get_or_create_bank, save_question
+from lms.assessment.models import Question, QuestionImage
+from lms.assessment.services import find_bank, get_or_create_bank, save_question, version_fields_of
 
 DATA = Path(__file__).parent / "data"
 GIFT_FILE = DATA / "all_constructs.zh.gift"
@@ -29,11 +30,23 @@ CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "g
 
 
 def hashes(bank_name: str) -> dict[tuple[str, str], str]:
+    """Content hashes of the bank's questions, with image ids replaced by the images' sha256:
+    every bank keeps its own copy of an image, so the ids differ from bank to bank."""
     from lms.extensions import db
+
+    def portable(version) -> str:
+        fields = version_fields_of(version)
+        if "question-image:" not in repr(fields):
+            return version.content_hash
+        sha = dict(db.session.execute(select(QuestionImage.id, QuestionImage.sha256)).all())
+        text = re.sub(r"question-image:(\d+)/", lambda m: f"question-image:{sha[int(m[1])]}/",
+                      fields.text)
+        return VersionFields(fields.kind, text, fields.text_format, fields.data,
+                             fields.general_feedback).content_hash()
 
     bank = find_bank(bank_name)
     questions = db.session.scalars(select(Question).where(Question.bank_id == bank.id))
-    return {(q.category.name, q.title): q.current_version.content_hash for q in questions}
+    return {(q.category.name, q.title): portable(q.current_version) for q in questions}
 
 
 def import_into(bank_name: str, data: bytes, filename: str) -> None:
@@ -56,7 +69,13 @@ def test_reimporting_an_export_gives_the_same_questions(source, file_format):
     import_into("原题库", source.read_bytes(), source.name)
     original = hashes("原题库")
     assert len(original) in (13, 9)
-    assert round_trip("原题库", file_format) == original
+    copy = round_trip("原题库", file_format)
+    if source == XML_FILE and file_format == "gift":
+        # GIFT carries no image bytes (its export says so): into another bank, the question
+        # comes back without its image.
+        with_image = ("Default for ERP101/销售管理", "订单审批")
+        assert copy.pop(with_image) != original.pop(with_image)
+    assert copy == original
 
 
 @pytest.mark.parametrize("file_format", ["gift", "moodle_xml"])

@@ -233,7 +233,8 @@ def test_moodle_xml_preview_and_import(db, english):
     first = preview.entries[0]
     assert (first.title, first.category, first.line) == ("订单审批", "Default for ERP101/销售管理",
                                                          26)
-    assert "订单流程.png" in first.reason  # imported, without its image: said so
+    # Its image is imported with it: listed, and no problem.
+    assert (first.reason, first.image_names, preview.image_count) == ("", ["订单流程.png"], 1)
     with pytest.raises(ValueError):
         apply_import(preview, "ERP101")
     assert count_rows(Question) == 0

@@ -97,16 +97,17 @@ def test_questions_carry_the_line_of_their_element():
         assert lines[parsed.line - 1].strip().startswith("<question type=")
 
 
-def test_embedded_image_is_removed_and_reported(english):
+def test_embedded_image_is_kept_with_its_question(english):
     parsed = parse_moodle_xml(ALL_TYPES.read_bytes())
     choice = next(q for q in parsed.questions if q.title == "订单审批")
-    assert "@@PLUGINFILE@@" not in choice.text and "<img" not in choice.text
-    assert choice.text == "<p>客户的<strong>信用额度</strong>不足时，销售订单会怎样？</p>"
-    notes = [p for p in parsed.problems if p.line == choice.line]
-    # The URL-encoded reference and the <file> element name one file: reported once.
-    assert [(p.rejected, p.reason) for p in notes] == [
-        (False, "embedded file 订单流程.png is not imported (upload it to the course and "
-                "link it)")]
+    (image,) = parsed.images[choice.line]
+    assert (image.name, image.content_type) == ("订单流程.png", "image/png")
+    assert image.data.startswith(b"\x89PNG")
+    # The URL-encoded reference now names the checked image, until the import stores it.
+    assert "@@PLUGINFILE@@" not in choice.text
+    assert (f'<img src="question-image:sha256-{image.sha256}/'
+            '%E8%AE%A2%E5%8D%95%E6%B5%81%E7%A8%8B.png" alt="订单流程"') in choice.text
+    assert [p for p in parsed.problems if p.line == choice.line] == []
 
 
 def test_nothing_is_dropped_silently(english):

@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.services import find_user
+from lms.assessment.attempts import answer_keys
 from lms.assessment.models import GradeChange, QuizAttempt
 from lms.catalog import enrolment, progress, services
 from lms.catalog.models import Course
 from lms.catalog.source import CourseSource, ItemSource, ModuleSource
 from lms.database import utcnow
+from lms.extensions import db
 
 # One question of every kind; the feedback texts are markers that must never reach an open
 # attempt's page or JSON.
@@ -129,7 +131,35 @@ def start(client, code: str = "quiz-course") -> int:
     return int(match.group(1))
 
 
-def save(client, attempt_id: int, position: int, answer, seconds: int = 3):
+def key(attempt_id: int, position: int, stored_id: str) -> str:
+    """The key the attempt's page gives the stored choice or pair id (o1…, m1…)."""
+    keys = answer_keys(db.session.get(QuizAttempt, attempt_id), position)
+    return keys.key_of(stored_id) if keys and keys.key_of(stored_id) else stored_id
+
+
+def as_posted(attempt_id: int, position: int, answer):
+    """An answer written with stored ids (c1, p1…) as the page would post it (its keys);
+    ids the question does not have, and malformed answers, are left as they are."""
+    if not isinstance(answer, dict):
+        return answer
+    posted = dict(answer)
+    if isinstance(answer.get("choice"), str):
+        posted["choice"] = key(attempt_id, position, answer["choice"])
+    if isinstance(answer.get("choices"), list):
+        posted["choices"] = [key(attempt_id, position, c) if isinstance(c, str) else c
+                             for c in answer["choices"]]
+    if isinstance(answer.get("matches"), dict):
+        posted["matches"] = {key(attempt_id, position, pair): value
+                             for pair, value in answer["matches"].items()}
+    return posted
+
+
+def save(client, attempt_id: int, position: int, answer, seconds: int = 3,
+         raw: bool = False):
+    """Autosave an answer written with stored ids (translated to the page's keys unless
+    ``raw``: then it is posted exactly as given)."""
+    if not raw and db.session.get(QuizAttempt, attempt_id) is not None:
+        answer = as_posted(attempt_id, position, answer)
     return client.post(
         f"/quiz/attempts/{attempt_id}/responses/{position}",
         data=json.dumps({"response": answer, "seconds": seconds}),
@@ -172,10 +202,11 @@ def test_learner_takes_a_quiz_through_the_pages(quiz_course, learner, db):
 
     # A reload shows every saved answer.
     page = client.get(f"/quiz/attempts/{attempt_id}").data.decode()
-    assert re.search(r'name="q1-choice" id="q1-c1" value="c1"\s+checked', page)
-    assert re.search(r'id="q2-c1" value="c1"\s+checked', page)
-    assert re.search(r'id="q2-c2" value="c2"\s+checked', page)
-    assert not re.search(r'id="q2-c3" value="c3"\s+checked', page)
+    k1, k2, k3 = (key(attempt_id, 1, "c1"), key(attempt_id, 2, "c1"), key(attempt_id, 2, "c2"))
+    assert re.search(rf'name="q1-choice" id="q1-{k1}" value="{k1}"\s+checked', page)
+    assert re.search(rf'id="q2-{k2}" value="{k2}"\s+checked', page)
+    assert re.search(rf'id="q2-{k3}" value="{k3}"\s+checked', page)
+    assert len(re.findall(r'name="q2-choices"[^>]*checked', page)) == 2
     assert re.search(r'id="q3-true" value="true"\s+checked', page)
     assert 'value="ｗｈ－ｓｈ"' in page and 'value="9661.5"' in page
     assert re.search(r'<option value="PO"\s+selected>PO</option>', page)
@@ -217,18 +248,21 @@ def test_the_form_works_without_a_script(quiz_course, learner, db):
     course = quiz_course(body=OBJECTIVE_GIFT)
     client = learner(course)
     attempt_id = start(client)
-    form = {"q1-shown": "1", "q1-choice": "c2", "q2-shown": "1", "q2-choices": ["c1", "c3"],
+    q1c2, q2c3 = key(attempt_id, 1, "c2"), key(attempt_id, 2, "c3")
+    form = {"q1-shown": "1", "q1-choice": q1c2, "q2-shown": "1",
+            "q2-choices": [key(attempt_id, 2, "c1"), q2c3],
             "q3-shown": "1", "q3-value": "false", "q4-shown": "1", "q4-text": "wh-sh",
-            "q5-shown": "1", "q5-value": "12", "q6-shown": "1", "q6-match-p1": "PO"}
+            "q5-shown": "1", "q5-value": "12", "q6-shown": "1", "q6-match-m1": "PO"}
     reply = client.post(f"/quiz/attempts/{attempt_id}/answers", data=form)
     assert reply.status_code == 303
     page = client.get(f"/quiz/attempts/{attempt_id}").data.decode()
-    assert re.search(r'id="q1-c2" value="c2"\s+checked', page)
-    assert re.search(r'id="q2-c3" value="c3"\s+checked', page)
+    assert re.search(rf'id="q1-{q1c2}" value="{q1c2}"\s+checked', page)
+    assert re.search(rf'id="q2-{q2c3}" value="{q2c3}"\s+checked', page)
     assert re.search(r'id="q3-false" value="false"\s+checked', page)
     assert re.search(r'<option value="PO"\s+selected>', page)
+    assert 'name="q6-match-m1"' in page
     # "Submit" on the same form saves what it carries, then submits.
-    reply = submit(client, attempt_id, **{"q1-shown": "1", "q1-choice": "c1"})
+    reply = submit(client, attempt_id, **{"q1-shown": "1", "q1-choice": key(attempt_id, 1, "c1")})
     assert reply.status_code == 303
     attempt = db.session.get(QuizAttempt, attempt_id)
     assert attempt.state == "graded"
@@ -246,7 +280,8 @@ def test_one_question_per_page(quiz_course, learner):
     second = client.get(f"/quiz/attempts/{attempt_id}?page=2").data.decode()
     assert 'data-position="2"' in second and 'data-position="1"' not in second
     reply = client.post(f"/quiz/attempts/{attempt_id}/answers",
-                        data={"q2-shown": "1", "q2-choices": "c1", "goto": "3", "page": "2"})
+                        data={"q2-shown": "1", "q2-choices": key(attempt_id, 2, "c1"),
+                              "goto": "3", "page": "2"})
     assert reply.status_code == 303 and reply.location.endswith("page=3")
     # A page number out of range shows the nearest page, never an error.
     assert client.get(f"/quiz/attempts/{attempt_id}?page=99").status_code == 200
@@ -297,11 +332,12 @@ def test_a_stale_token_does_not_submit(quiz_course, learner, db, english):
     course = quiz_course(body=OBJECTIVE_GIFT)
     client = learner(course)
     attempt_id = start(client)
-    reply = submit(client, attempt_id, "999", **{"q1-shown": "1", "q1-choice": "c2"})
+    q1c2 = key(attempt_id, 1, "c2")
+    reply = submit(client, attempt_id, "999", **{"q1-shown": "1", "q1-choice": q1c2})
     assert reply.status_code == 303 and reply.location.endswith(f"/quiz/attempts/{attempt_id}")
     page = client.get(reply.location).data.decode()
     assert "out of date" in page
-    assert re.search(r'id="q1-c2" value="c2"\s+checked', page)  # what was posted is kept
+    assert re.search(rf'id="q1-{q1c2}" value="{q1c2}"\s+checked', page)  # what was posted is kept
     assert db.session.get(QuizAttempt, attempt_id).state == "in_progress"
 
 

@@ -1,7 +1,10 @@
 """Trainers' question banks: list, browse by category and tag, edit a question, import, export.
 
 Editing saves through ``services.save_question``: changed content makes a new version, and
-attempts keep the version they showed. An uploaded file waits between preview and confirm
+attempts keep the version they showed. For a question learners have answered, the trainer
+may instead save a correction and regrade (``attempts.correct_question``): the attempts that
+used the current version move onto the corrected one and are graded again, unless the
+correction changes the answer options. An uploaded file waits between preview and confirm
 in the instance folder under a random name (app servers keep no state in memory; a shared
 instance folder, or a table, is needed when several machines serve the portal).
 """
@@ -26,11 +29,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.accounts.permissions import require_permission
-from lms.assessment import exporting, importing, services
+from lms.assessment import attempts, exporting, importing, services
 from lms.assessment.forms import (
     ConfirmForm,
     ImportForm,
@@ -40,7 +44,13 @@ from lms.assessment.forms import (
     fields_from_form,
     split_tags,
 )
-from lms.assessment.models import Question, QuestionBank, QuestionCategory, QuestionVersion
+from lms.assessment.models import (
+    AttemptResponse,
+    Question,
+    QuestionBank,
+    QuestionCategory,
+    QuestionVersion,
+)
 from lms.assessment.views import blueprint
 from lms.extensions import db
 
@@ -182,12 +192,17 @@ def edit_question(bank_id: int, question_id: int):
         form.based_on.data = str(current.id)
         return _editor(bank, question, form, used, status=409)
     tags = split_tags(form.tags.data)
+    regrade = used and request.form.get("action") == "regrade"
     changed = False
     if fields.data == current.data and fields.kind == current.kind \
             and fields.text == current.text and fields.text_format == current.text_format \
             and fields.general_feedback == current.general_feedback:
         # Equal values (100 and 100.0 alike): only the tags may have changed.
         question.tags = tags
+    elif regrade:
+        _correct_and_regrade(question, current, fields, tags)
+        return redirect(url_for(".edit_question", bank_id=bank.id, question_id=question.id),
+                        303)
     else:
         question, changed = services.save_question(
             bank, question.category.name, question.title, fields, tags=tags, actor=current_user)
@@ -202,6 +217,39 @@ def edit_question(bank_id: int, question_id: int):
         flash(_("Saved. The question's content did not change, so no new version was made."),
               "info")
     return redirect(url_for(".edit_question", bank_id=bank.id, question_id=question.id), 303)
+
+
+def _responses_on(version: QuestionVersion) -> int:
+    return db.session.scalar(select(func.count(AttemptResponse.id)).where(
+        AttemptResponse.version_id == version.id)) or 0
+
+
+def _correct_and_regrade(question: Question, current: QuestionVersion, fields,
+                         tags: list[str]) -> None:
+    """Save the correction as a new version and move the attempts that used ``current`` onto
+    it, grading them again (``attempts.correct_question``); flash what happened."""
+    used_current = _responses_on(current)
+    score_changes = attempts.correct_question(question, fields, actor=current_user,
+                                              regrade=True)
+    question.tags = tags
+    number = question.current_version.number
+    # correct_question moves every response off the corrected version, unless it refused.
+    refused = used_current and _responses_on(current)
+    db.session.commit()
+    if refused:
+        flash(_("Saved as version %(number)d, but past attempts were NOT regraded: the "
+                "correction adds, removes or changes answer options, so it is a different "
+                "question for learners who answered version %(old)d. Their attempts keep the "
+                "version they showed. To regrade, change only credits, feedback, accepted "
+                "answers or wording.", number=number, old=current.number), "warning")
+    elif not used_current:
+        flash(_("Saved as version %(number)d. No attempt used version %(old)d, so no attempt "
+                "was regraded.", number=number, old=current.number), "info")
+    else:
+        flash(ngettext("Saved as version %(number)d and regraded past attempts: %(num)d "
+                       "attempt changed score.",
+                       "Saved as version %(number)d and regraded past attempts: %(num)d "
+                       "attempts changed score.", score_changes, number=number), "success")
 
 
 def _editor(bank, question, form, used, status=200):

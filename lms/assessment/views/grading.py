@@ -186,7 +186,13 @@ def grade_essay(response_id: int):
     if fraction is None:
         return render_error(400, _("Enter a percentage from 0 to 100, or marks from 0 to "
                                    "%(mark)s. Go back to correct it.", mark=f"{mark:g}"))
-    attempt = engine.grade_essay(response, fraction, form.comment.data or "", current_user)
+    try:
+        attempt = engine.grade_essay(response, fraction, form.comment.data or "", current_user,
+                                     only_waiting=True)
+    except engine.AlreadyGraded:
+        db.session.rollback()
+        return render_error(409, _("Another trainer graded this answer meanwhile; your grade "
+                                   "was not saved. Reload the page to see their grade."))
     db.session.commit()
     if attempt.state == "graded":
         flash(_("Graded. The attempt is complete: %(score)s of %(max)s.",

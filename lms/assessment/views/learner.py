@@ -8,6 +8,8 @@ answer is saved at once as JSON, and a countdown submits the form when time is u
 
 from __future__ import annotations
 
+import math
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
@@ -26,6 +28,7 @@ from lms.catalog import enrolment as enrolments
 from lms.catalog import progress as progress_service
 from lms.catalog.models import Course, CourseItem
 from lms.catalog.services import find_course
+from lms.core.templating import join_list
 from lms.extensions import db
 
 REFUSALS = {
@@ -61,7 +64,7 @@ def _locked_redirect(course: Course, item: CourseItem):
     if state.state != progress_service.LOCKED:
         return None
     flash(_("“%(title)s” opens after you complete: %(items)s.", title=item.title,
-            items="、".join(state.waiting_for)), "warning")
+            items=join_list(state.waiting_for)), "warning")
     return redirect(url_for("catalog.course", code=course.code), 303)
 
 
@@ -200,7 +203,8 @@ def attempt(attempt_id: int):
 
 
 def response_from_form(question, form) -> dict | None:
-    """The response a no-script form post gives for one question (None: nothing posted)."""
+    """The response a no-script form post gives for one question (None: nothing posted),
+    in the page's keys (``question.keys.stored`` maps it to stored ids)."""
     prefix = f"q{question.position}-"
     if form.get(prefix + "shown") is None:
         return None
@@ -219,27 +223,54 @@ def response_from_form(question, form) -> dict | None:
         return {"value": form.get(prefix + "value", "")}
     if kind == "matching":
         matches = {}
-        for pair_id, _text in question.match_questions:
-            answer = form.get(f"{prefix}match-{pair_id}", "")
+        for key, _text in question.match_questions:
+            answer = form.get(f"{prefix}match-{key}", "")
             if answer:
-                matches[pair_id] = answer
+                matches[key] = answer
         return {"matches": matches}
     return None
 
 
-def _save_posted_answers(attempt: QuizAttempt) -> list[str]:
-    """Save every answer the form carries; returns the problems (malformed answers)."""
-    problems = []
+def is_blank(response: dict | None) -> bool:
+    """Whether a response gives no answer at all (no choice, no text, no match)."""
+    if not response:
+        return True
+    return all(value is None or value == [] or value == {}
+               or (isinstance(value, str) and not value.strip())
+               for value in response.values())
+
+
+def _save_posted_answers(attempt: QuizAttempt) -> tuple[list[str], list[str]]:
+    """Save the answers the form carries that are news; returns the problems (malformed
+    answers) and the notes on answers not taken because a newer one was saved elsewhere.
+
+    The page records each question's stamp (``qN-saved``: when its answer was last saved
+    as the page knows it; the script updates it with every autosave). An answer whose
+    stored response changed since (another tab or device) is left as stored. Without a
+    stamp a blank answer never replaces a stored one: a blank input is "no change", not
+    "clear" — clearing counts only on a page that showed the answer being cleared.
+    """
+    problems, kept = [], []
     for question in engine.learner_questions(attempt):
         response = response_from_form(question, request.form)
         if response is None:
             continue
+        seen = request.form.get(f"q{question.position}-saved")
+        if seen is not None and seen != question.saved:
+            if not is_blank(response) and response != question.response:
+                kept.append(_("Question %(number)d: a newer answer saved in another window "
+                              "was kept.", number=question.number or 0))
+            continue
+        if seen is None and is_blank(response) and not is_blank(question.response):
+            continue
+        if response == question.response:
+            continue  # nothing changed: keep the stamp as it is
         try:
-            engine.save_response(attempt, question.position, response)
+            engine.save_response(attempt, question.position, question.keys.stored(response))
         except ValueError as error:
             problems.append(_("Question %(number)d: %(reason)s", number=question.number or 0,
                               reason=str(error)))
-    return problems
+    return problems, kept
 
 
 @blueprint.post("/quiz/attempts/<int:attempt_id>/answers")
@@ -250,12 +281,12 @@ def save_answers(attempt_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        problems = _save_posted_answers(attempt)
+        problems, kept = _save_posted_answers(attempt)
     except engine.AttemptClosed:
         db.session.commit()  # the engine may just have closed and graded the attempt
         return _closed_redirect(attempt)
     db.session.commit()
-    for problem in problems:
+    for problem in problems + kept:
         flash(problem, "warning")
     if not problems:
         flash(_("Your answers are saved."), "success")
@@ -272,13 +303,17 @@ def save_response(attempt_id: int, position: int):
     if not isinstance(payload, dict) or not isinstance(payload.get("response"), dict):
         return jsonify(error="invalid", message=_("The answer could not be read.")), 400
     seconds = payload.get("seconds", 0)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
+            or not math.isfinite(seconds):
         return jsonify(error="invalid", message=_("The time spent could not be read.")), 400
     seconds = int(min(max(seconds, 0), MAX_SECONDS_PER_SAVE))
-    if position not in {r.position for r in attempt.responses}:
+    keys = engine.answer_keys(attempt, position)
+    if keys is None:
         abort(404)
     try:
-        saved_at = engine.save_response(attempt, position, payload["response"], seconds)
+        # The page names options by this attempt's keys, never by stored ids.
+        response = keys.stored(payload["response"])
+        saved_at = engine.save_response(attempt, position, response, seconds)
     except engine.AttemptClosed:
         db.session.commit()  # the engine may just have closed and graded the attempt
         return jsonify(error="closed", message=_("This attempt is closed; answers can no "
@@ -289,6 +324,7 @@ def save_response(attempt_id: int, position: int):
         return jsonify(error="invalid", message=str(error)), 400
     db.session.commit()
     return jsonify(saved=True, saved_at=saved_at.isoformat(), version=attempt.version,
+                   stamp=engine.response_stamp(saved_at),
                    message=_("Saved at %(time)s", time=format_time(saved_at, "HH:mm:ss")))
 
 
@@ -307,7 +343,7 @@ def submit(attempt_id: int):
         # carries, but let the learner look again before submitting.
         return _stale(attempt)
     try:
-        problems = _save_posted_answers(attempt)
+        problems, kept = _save_posted_answers(attempt)
         if problems:
             db.session.commit()
             for problem in problems:
@@ -323,6 +359,8 @@ def submit(attempt_id: int):
                                            "result."))
     db.session.commit()
     flash(_("Your attempt is submitted."), "success")
+    for note in kept:
+        flash(note, "warning")
     return redirect(url_for(".review", attempt_id=attempt.id), 303)
 
 
@@ -332,11 +370,13 @@ def _stale(attempt: QuizAttempt):
         return _closed_redirect(attempt, _("This attempt was already submitted. Here is its "
                                            "result."))
     try:
-        _save_posted_answers(attempt)
+        problems, kept = _save_posted_answers(attempt)
     except engine.AttemptClosed:
         db.session.commit()
         return _closed_redirect(attempt)
     db.session.commit()
+    for problem in problems + kept:
+        flash(problem, "warning")
     flash(_("This page was out of date (the attempt changed in another window). Your answers "
             "are saved: check them and submit again."), "warning")
     return redirect(url_for(".attempt", attempt_id=attempt.id), 303)

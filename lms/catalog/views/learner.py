@@ -16,6 +16,7 @@ from lms.catalog.models import Course, CourseAsset, CourseItem
 from lms.catalog.rendering import asset_url, manual_link, render_item_markdown
 from lms.catalog.services import find_course
 from lms.catalog.views import blueprint
+from lms.core.templating import join_list
 from lms.extensions import db
 
 
@@ -104,7 +105,7 @@ def item(code: str, key: str):
     state = progress.state_of(item)
     if state.state == progress_service.LOCKED:
         flash(_("“%(title)s” opens after you complete: %(items)s.", title=item.title,
-                items="、".join(state.waiting_for)), "warning")
+                items=join_list(state.waiting_for)), "warning")
         return redirect(url_for("catalog.course", code=code))
     if enrolled:
         progress_service.note_visit(current_user.id, item)

@@ -1,4 +1,4 @@
-"""question banks, versioned questions, quizzes, attempts, responses and grade history
+"""question banks, versioned questions, question images, quizzes, attempts, responses and grade history
 
 Revision ID: 3980710b2316
 Revises: a7c3e5f90b12
@@ -26,6 +26,19 @@ def upgrade():
     sa.Column('created_at', lms.database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question_banks')),
     sa.UniqueConstraint('name', name=op.f('uq_question_banks_name'))
+    )
+    op.create_table('question_images',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', lms.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['question_banks.id'], name=op.f('fk_question_images_bank_id_question_banks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question_images')),
+    sa.UniqueConstraint('bank_id', 'sha256', name=op.f('uq_question_images_bank_id'))
     )
     op.create_table('question_categories',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -194,6 +207,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_questions_bank_id'))
 
     op.drop_table('questions')
+    op.drop_table('question_images')
     op.drop_table('question_categories')
     op.drop_table('question_banks')
     # ### end Alembic commands ###

@@ -98,6 +98,9 @@
         if (result.data.version !== undefined && versionInput) {
           versionInput.value = result.data.version;
         }
+        // The page now knows the answer as saved: the form may post it over this save.
+        var stamp = state.fieldset.querySelector("input[data-saved]");
+        if (stamp && result.data.stamp !== undefined) { stamp.value = result.data.stamp; }
         say(result.data.message || "", "ok");
         if (state.dirty) { send(state); }
       } else if (result.status === 409 && result.data.error === "closed") {
