@@ -28,14 +28,13 @@ from lms.extensions import babel, csrf, db, login_manager, migrate
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
-# The largest id a database can hold (BIGINT): ``<int:...>`` in a URL beyond it is a 404,
-# never an OverflowError or a database error. (Views of 32-bit ids such as the admin's users
-# check their own lower MAX_ID on top of this.)
-MAX_URL_INT = 2**63 - 1
+# The largest id the tables hold (their primary keys are INTEGER, 32-bit on PostgreSQL):
+# ``<int:...>`` in a URL beyond it is a 404, never an OverflowError or a database error.
+MAX_URL_INT = 2**31 - 1
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``int`` for every route: werkzeug's, refusing (404) numbers no BIGINT can hold."""
+    """``int`` for every route: werkzeug's, refusing (404) numbers no id column can hold."""
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)

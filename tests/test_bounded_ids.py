@@ -7,7 +7,7 @@ from werkzeug.routing import ValidationError
 
 from lms import MAX_URL_INT, BoundedIntegerConverter
 
-TOO_BIG = "99999999999999999999"  # > 2**63
+TOO_BIG = "99999999999999999999"  # > 2**63 as well as > 2**31
 
 
 def test_the_int_converter_is_bounded(app):
