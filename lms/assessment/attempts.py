@@ -48,6 +48,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.models import User
 from lms.assessment import clock
 from lms.assessment.grading import FRACTION_TOLERANCE, checked_response, grade_response
 from lms.assessment.models import (
@@ -101,11 +102,24 @@ def start_or_resume(quiz: Quiz, user_id: int) -> QuizAttempt:
         current = None
     if current is not None:
         return current
+    # Two tabs starting at once: on PostgreSQL the second would see the first's committed
+    # attempt only in its numbering query and start attempt 2 beside it. Locking the
+    # learner's row serialises their starts; the check is repeated under the lock. (SQLite
+    # ignores FOR UPDATE, but its single writer and snapshot make the loser hit the unique
+    # number in _start.)
+    _lock_learner(user_id)
+    current = _in_progress(quiz, user_id)
+    if current is not None and not close_if_overdue(current):
+        return current
     settings = quiz_settings(quiz.settings or {})
     refusal = start_refusal(quiz, user_id, settings)
     if refusal is not None:
         raise AttemptRefused(refusal)
     return _start(quiz, user_id, settings)
+
+
+def _lock_learner(user_id: int) -> None:
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def start_refusal(quiz: Quiz, user_id: int, settings: QuizSettings | None = None) -> str | None:
