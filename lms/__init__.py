@@ -167,6 +167,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(assessment_bp)
 
+    from lms.publishing.views import blueprint as publishing_bp
+
+    app.register_blueprint(publishing_bp)
+
     from sandbox import blueprint as sandbox_bp
 
     app.register_blueprint(sandbox_bp)

@@ -27,6 +27,7 @@ from lms.assessment.cli import questions_group, quizzes_group
 from lms.catalog.cli import courses_group
 from lms.demo import DEMO_PASSWORD, DEMO_PEOPLE, rebuild_schema, seed_demo_company
 from lms.extensions import db
+from lms.publishing.cli import manuals_group
 from lms.translate_cli import translate_group
 
 
@@ -151,7 +152,7 @@ def list_users() -> None:
 
 def register_commands(app) -> None:
     """Attach the portal's commands to ``app.cli`` (so ``lms`` and test runners both see them)."""
-    for command in (demo_command, users_group, courses_group, questions_group,
+    for command in (demo_command, users_group, courses_group, manuals_group, questions_group,
                     quizzes_group, translate_group):
         app.cli.add_command(command)
 

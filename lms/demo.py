@@ -12,6 +12,7 @@ import sandbox
 from lms.accounts import services
 from lms.catalog.demo import seed_demo_training
 from lms.extensions import db
+from lms.publishing.demo import seed_demo_manuals
 
 DEMO_PASSWORD = "demo1234"
 
@@ -66,8 +67,10 @@ def rebuild_schema() -> None:
     upgrade()
 
 
-def seed_demo_company() -> None:
-    """Create the demo people; managers first so every manager exists when referenced."""
+def seed_demo_company(*, manual_pdfs: bool = True) -> None:
+    """Create the demo people (managers first so every manager exists when referenced),
+    their training and the published manuals (``manual_pdfs=False`` skips rendering the
+    PDFs, for tests that do not read them)."""
     services.ensure_reference_data()
     ordered = sorted(DEMO_PEOPLE, key=lambda person: person.manager is not None)
     for person in ordered:
@@ -84,4 +87,5 @@ def seed_demo_company() -> None:
         # Every demo person has their training ERP ready, acting as their job's persona.
         sandbox.provision_sandbox(user.id, fields.job_role_codes)
     seed_demo_training()
+    seed_demo_manuals(with_pdf=manual_pdfs)
     db.session.commit()

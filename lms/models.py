@@ -27,8 +27,26 @@ from lms.catalog.models import (
     Enrolment,
     ItemCompletion,
 )
+from lms.publishing.models import (
+    Manual,
+    ManualAsset,
+    ManualBlob,
+    ManualChapter,
+    ManualDraftAsset,
+    ManualDraftChapter,
+    ManualSearchSection,
+    ManualVersion,
+)
 
 __all__ = [
+    "Manual",
+    "ManualAsset",
+    "ManualBlob",
+    "ManualChapter",
+    "ManualDraftAsset",
+    "ManualDraftChapter",
+    "ManualSearchSection",
+    "ManualVersion",
     "Assignment",
     "AttemptResponse",
     "GradeChange",

@@ -235,3 +235,14 @@ def make_course(db):
         return course
 
     return make
+
+
+@pytest.fixture
+def english_messages(app, monkeypatch):
+    """Messages in English, for tests that read their wording (the default is zh_CN)."""
+    from flask_babel import refresh
+
+    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
+    refresh()
+    yield
+    refresh()

@@ -20,7 +20,7 @@ def classroom_app(fresh_database_url, tmp_path):
     app.test_client_class = CsrfClient
     with app.app_context():
         upgrade()
-        seed_demo_company()
+        seed_demo_company(manual_pdfs=False)
         db.session.remove()
     yield app
     with app.app_context():

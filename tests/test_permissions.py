@@ -28,7 +28,13 @@ def test_public_endpoints_are_few_and_known(app):
         rule.endpoint for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "required_permission", None) == PUBLIC
     }
-    assert public == {"auth.login", "auth.set_password", "core.healthz", "core.set_locale"}
+    # The manual reader is public by route; each manual's own access setting (public,
+    # signed in, job roles) is then enforced per request (tests/publishing/test_reader.py).
+    manual_reader = {f"publishing.{name}" for name in (
+        "index", "manual", "latest", "chapter", "switch", "heading", "asset", "pdf", "search",
+        "versions", "changes")}
+    assert public == {"auth.login", "auth.set_password", "core.healthz", "core.set_locale",
+                      *manual_reader}
 
 
 def test_signed_in_only_endpoints_are_few_and_known(app):
@@ -62,6 +68,8 @@ MATRIX = [
     ("/manage/courses/", {"learner": 403, "trainer": 200, "admin": 200}),
     ("/manage/question-banks/", {"learner": 403, "trainer": 200, "admin": 200}),
     ("/manage/quizzes/", {"learner": 403, "trainer": 200, "admin": 200}),
+    ("/manuals/", {"learner": 200, "trainer": 200, "admin": 200}),
+    ("/manuals/manage/", {"learner": 403, "trainer": 200, "admin": 200}),
 ]
 
 

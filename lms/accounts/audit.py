@@ -41,6 +41,9 @@ ACTIONS: dict[str, Any] = {
     "course.republish": _l("Course published again"),
     "course.assign": _l("Course assigned"),
     "course.unassign": _l("Course assignment removed"),
+    "manual.create": _l("Manual created"),
+    "manual.publish": _l("Manual version published"),
+    "manual.discard_draft": _l("Manual draft discarded"),
 }
 
 

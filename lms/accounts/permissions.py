@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, Any] = {
     "assign_courses": _l("Assign courses and follow learners' progress"),
     "grade_attempts": _l("See learners' quiz attempts, grade essays, regrade and read item "
                          "statistics"),
+    "publish_manuals": _l("Edit operation manuals and publish their versions"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -46,7 +47,8 @@ ROLE_LABELS: dict[str, Any] = {
 DEFAULT_GRANTS: dict[str, list[str]] = {
     "learner": ["view_dashboard", "edit_own_profile", "use_sandbox", "take_courses"],
     "trainer": ["view_dashboard", "edit_own_profile", "use_sandbox", "view_learner_sandboxes",
-                "take_courses", "author_courses", "assign_courses", "grade_attempts"],
+                "take_courses", "author_courses", "assign_courses", "grade_attempts",
+                "publish_manuals"],
     "admin": list(PERMISSIONS),
 }
 

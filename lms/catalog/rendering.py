@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 
 from lms.catalog.models import CourseRevision
 from lms.core.markdown import RenderedMarkdown, render_markdown
@@ -19,8 +17,19 @@ def manual_link(target: str) -> str | None:
     code, _, anchor = target.removeprefix("manual:").partition("#")
     if "publishing.latest" not in current_app.view_functions or not code:
         return None
-    url = url_for("publishing.latest", code=code)
-    return f"{url}#{quote(anchor)}" if anchor else url
+    from lms.publishing.services import manual_by_code  # publishing imports catalog
+
+    # One lookup per manual per request, however many links a lesson has.
+    published = g.setdefault("published_manuals", {})
+    if code not in published:
+        manual = manual_by_code(code)
+        published[code] = manual is not None and manual.latest_version_id is not None
+    if not published[code]:
+        return None
+    if anchor:
+        # The heading may move between chapters in later versions: this URL finds it then.
+        return url_for("publishing.heading", code=code, anchor=anchor)
+    return url_for("publishing.latest", code=code)
 
 
 def asset_url(revision: CourseRevision, name: str) -> str | None:

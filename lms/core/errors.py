@@ -1,9 +1,11 @@
 """Error pages and JSON error bodies in the user's language; a 500 never leaks internals."""
 
+from typing import NoReturn
+
 from flask import Flask, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 from lms.accounts.permissions import wants_json
 from lms.extensions import db
@@ -23,6 +25,13 @@ MESSAGES = {
     500: (_l("Something went wrong"), _l("An unexpected error occurred on our side. The error "
                                          "has been logged; please try again later.")),
 }
+
+
+def abort_with_message(code: int, message: str) -> NoReturn:
+    """Abort with an HTTP error whose page shows ``message`` (already translated)."""
+    error = default_exceptions[code]()
+    error.user_message = message  # type: ignore[attr-defined]
+    raise error
 
 
 def render_error(code: int, message: str | None = None):

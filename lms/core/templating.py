@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from lms.accounts.permissions import ROLE_LABELS
+from lms.accounts.permissions import ROLE_LABELS, SIGNED_IN
 
 LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
 
@@ -32,6 +32,8 @@ NAVIGATION = [
     NavItem("catalog.manage_courses", _l("Course authoring"), "author_courses"),
     NavItem("assessment.banks", _l("Question banks"), "author_courses"),
     NavItem("assessment.quizzes", _l("Quizzes and attempts"), "grade_attempts"),
+    NavItem("publishing.index", _l("Manuals"), SIGNED_IN),
+    NavItem("publishing.manage", _l("Manual publishing"), "publish_manuals"),
     NavItem("admin.users", _l("Users"), "manage_users", "admin"),
     NavItem("admin.import_users", _l("Import employees"), "import_users", "admin"),
     NavItem("admin.roles", _l("Roles and permissions"), "manage_roles", "admin"),
@@ -46,7 +48,7 @@ def visible_navigation() -> dict[str, list[NavItem]]:
     if not current_user.is_authenticated:
         return groups
     for item in NAVIGATION:
-        if current_user.has_permission(item.permission):
+        if item.permission == SIGNED_IN or current_user.has_permission(item.permission):
             groups.setdefault(item.group, []).append(item)
     return groups
 

@@ -47,17 +47,6 @@ def trainer(login_as):
     return login_as("trainer1", roles=["trainer"], timezone="Asia/Shanghai")
 
 
-@pytest.fixture
-def english_messages(app, monkeypatch):
-    """Messages in English, for tests that read their wording (the default is zh_CN)."""
-    from flask_babel import refresh
-
-    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
-    refresh()
-    yield
-    refresh()
-
-
 def find_job_role(code: str) -> JobRole:
     """A job role by its code (the seeded ones: sales, warehouse, finance …)."""
     return database.session.scalar(select(JobRole).where(JobRole.code == code))

@@ -7,8 +7,6 @@ again over someone else's work is a deliberate choice.
 
 from __future__ import annotations
 
-import difflib
-
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -28,6 +26,7 @@ from lms.catalog.models import Course, CourseItem, CourseRevision
 from lms.catalog.rendering import asset_url, render_item_markdown
 from lms.catalog.views import authoring_common as common
 from lms.catalog.views import blueprint
+from lms.core.textdiff import line_diff
 from lms.extensions import db
 
 MAX_PREVIEW_CHARS = 200_000
@@ -51,17 +50,6 @@ def _item_form(revision: CourseRevision, item: CourseItem) -> ItemForm:
     })
     _requires_choices(form, revision, item)
     return form
-
-
-def body_diff(saved: str, yours: str) -> list[tuple[str, str]]:
-    """(css class, line) pairs of a unified diff from the saved text to the user's text."""
-    lines = []
-    for line in difflib.unified_diff(saved.splitlines(), yours.splitlines(), lineterm="", n=2):
-        if line.startswith(("---", "+++")):
-            continue
-        css = {"+": "diff-add", "-": "diff-del", "@": "diff-hunk"}.get(line[:1], "diff-same")
-        lines.append((css, line))
-    return lines
 
 
 def _field_differences(saved: CourseItem, form: ItemForm) -> list[tuple[str, str, str]]:
@@ -117,7 +105,7 @@ def _render_conflict(course: Course, form: ItemForm, key: str, current: CourseIt
                     "are shown. Save again to replace the saved version with yours.")
     return _render_item(course, draft, current, form, status=409, conflict={
         "message": message, "fields": _field_differences(current, form),
-        "diff": body_diff(current.body, form.body.data or ""),
+        "diff": line_diff(current.body, form.body.data or ""),
     })
 
 

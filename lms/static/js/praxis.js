@@ -16,6 +16,19 @@
     });
   });
 
+  // Long submissions (publishing renders a PDF): the button shows a spinner and its busy
+  // text, and is disabled once the form has been sent so it cannot be sent twice.
+  document.querySelectorAll("button[data-busy-text]").forEach(function (button) {
+    if (!button.form) { return; }
+    button.form.addEventListener("submit", function () {
+      var spinner = button.querySelector("[data-busy-spinner]");
+      if (spinner) { spinner.classList.remove("d-none"); }
+      var label = button.querySelector("[data-busy-label]");
+      if (label) { label.textContent = button.getAttribute("data-busy-text"); }
+      window.setTimeout(function () { button.disabled = true; });
+    });
+  });
+
   // Progress bars take their width from data-percent (inline styles are barred by the CSP).
   document.querySelectorAll(".progress-bar[data-percent]").forEach(function (bar) {
     bar.style.width = bar.getAttribute("data-percent") + "%";

@@ -1,0 +1,1 @@
+"""Operation manuals: versions, reader, search, "what changed", PDF."""

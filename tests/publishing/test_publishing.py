@@ -1,0 +1,151 @@
+"""Publishing manual versions: frozen sources, HTML, images and search; refusals; order."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.extensions import db as database
+from lms.publishing import services
+from lms.publishing.immutability import PublishedVersionIsImmutable
+from lms.publishing.models import ManualChapter, ManualSearchSection, ManualVersion
+from lms.publishing.source import ManualSourceError, read_manual_folder
+from lms.publishing.versions import is_version, next_versions, sort_key, version_key
+from tests.publishing.conftest import PURCHASING, SALES, write_manual
+
+pytestmark = pytest.mark.usefixtures("english_messages")
+
+
+def test_versions_sort_as_numbers_not_text():
+    numbers = ["1.10", "1.9", "1.2.1", "2.0", "1.2", "0.9"]
+    assert sorted(numbers, key=version_key) == ["0.9", "1.2", "1.2.1", "1.9", "1.10", "2.0"]
+    assert sorted(numbers, key=sort_key) == sorted(numbers, key=version_key)
+    assert version_key("1.2") == version_key("1.2.0")
+    for bad in ("1", "v1.0", "1.0.0.0", "01.2", "1.x", "", "latest", "1.0-beta"):
+        assert not is_version(bad)
+    assert next_versions("1.9") == ["1.10", "1.9.1", "2.0"]
+    assert next_versions(None) == ["1.0"]
+
+
+def test_publish_freezes_sources_html_images_and_hash(publish_manual):
+    row = publish_manual("1.0", notes="首次发布。")
+    assert [c.slug for c in row.chapters] == ["sales", "purchasing"]
+    assert [c.title for c in row.chapters] == ["销售管理", "采购管理"]
+    sales, purchasing = row.chapters
+    assert sales.source == SALES
+    assert 'id="销售订单审批"' in sales.html
+    # Cross-references are relative, so the same HTML serves /latest/ and /1.0/.
+    assert 'href="purchasing#收货"' in sales.html
+    assert 'src="assets/images/receipt.png"' in purchasing.html
+    assert 'class="headerlink"' in sales.html
+    assert [h[1] for h in sales.headings] == ["销售管理", "销售订单审批", "发货"]
+    assert [a.path for a in row.assets] == ["images/receipt.png"]
+    assert len(row.content_hash) == 64 and row.notes_html == "<p>首次发布。</p>"
+    assert row.manual.latest_version_id == row.id and row.manual.access == "public"
+    sections = database.session.scalar(select(func.count()).select_from(ManualSearchSection)
+                                       .where(ManualSearchSection.version_id == row.id))
+    assert sections == 6  # each chapter: its title and two sections
+
+
+def test_published_rows_cannot_be_changed(publish_manual):
+    row = publish_manual("1.0")
+    row.notes = "改过的说明"
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+    chapter = database.session.scalar(select(ManualChapter))
+    chapter.html = "<p>篡改</p>"
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+    database.session.delete(database.session.scalar(select(ManualVersion)))
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+
+
+def test_existing_number_and_identical_sources_are_refused(publish_manual):
+    publish_manual("1.0")
+    with pytest.raises(services.PublishRefused, match="already published"):
+        publish_manual("1.0", {"sales.md": SALES + "\n新增一句。\n", "purchasing.md": PURCHASING})
+    database.session.rollback()
+    with pytest.raises(services.PublishRefused, match="already published"):
+        publish_manual("1.0.0", {"sales.md": SALES + "\n新增。\n", "purchasing.md": PURCHASING})
+    database.session.rollback()
+    with pytest.raises(services.PublishRefused, match="identical"):
+        publish_manual("1.1")
+    database.session.rollback()
+    with pytest.raises(services.PublishRefused, match="not a version number"):
+        publish_manual("1.1-rc", {"sales.md": SALES + "\n新增。\n", "purchasing.md": PURCHASING})
+    database.session.rollback()
+    assert database.session.scalar(select(func.count()).select_from(ManualVersion)) == 1
+
+
+def test_latest_is_the_highest_number_not_the_last_published(publish_manual):
+    publish_manual("1.9")
+    newest = publish_manual("1.10", {"sales.md": SALES + "\n1.10 的内容。\n",
+                                     "purchasing.md": PURCHASING})
+    backport = publish_manual("1.9.1", {"sales.md": SALES + "\n补丁。\n",
+                                        "purchasing.md": PURCHASING})
+    manual = backport.manual
+    assert manual.latest_version_id == newest.id
+    assert [v.version for v in services.versions_of(manual)] == ["1.10", "1.9.1", "1.9"]
+
+
+def test_a_folder_with_problems_changes_nothing(tmp_path, db):
+    folder = write_manual(tmp_path, {"sales.md": "没有标题的章节\n\n![图](images/missing.png)\n"},
+                          access="everyone", job_roles="sales", unknown=1)
+    with pytest.raises(ManualSourceError) as error:
+        read_manual_folder(folder)
+    text = str(error.value)
+    assert "unknown field 'unknown'" in text
+    assert "access must be one of" in text
+    assert "job_roles must be a list" in text
+    assert "sales.md:1: a chapter starts with a '# title' heading" in text
+    assert "sales.md:3: image images/missing.png is not in the manual" in text
+    assert services.manual_by_code("erp-test") is None
+
+
+def test_unknown_job_roles_and_bad_images_are_reported(tmp_path, db):
+    folder = write_manual(tmp_path, job_roles=["sales", "astronaut"], access="signed_in")
+    with pytest.raises(ManualSourceError, match="unknown job roles: astronaut"):
+        services.publish_from_folder(folder, "1.0", publisher=None, with_pdf=False)
+    folder = write_manual(tmp_path / "b", images={"images/receipt.png": b"not a png"})
+    with pytest.raises(ManualSourceError, match="not a PNG, JPEG, GIF or WebP image"):
+        read_manual_folder(folder)
+
+
+def test_web_edits_are_not_overwritten_by_files(publish_manual, tmp_path):
+    row = publish_manual("1.0")
+    manual = row.manual
+    chapter = manual.draft_chapters[0]
+    services.update_draft_chapter(chapter, SALES + "\n网页上的修改。\n", chapter.lock_version)
+    database.session.commit()
+    folder = write_manual(tmp_path / "again", {"sales.md": SALES + "\n文件里的修改。\n",
+                                               "purchasing.md": PURCHASING})
+    with pytest.raises(services.PublishRefused, match="web editor"):
+        services.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False)
+    database.session.rollback()
+    forced = services.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False,
+                                          force=True)
+    assert "文件里的修改" in forced.chapters[0].source
+
+
+def test_overlay_rebuilds_an_earlier_release(tmp_path, db):
+    folder = write_manual(tmp_path)
+    (folder / "history" / "1.0").mkdir(parents=True)
+    (folder / "history" / "1.0" / "purchasing.md").write_text(
+        PURCHASING.replace("两万元", "一万元"), encoding="utf-8")
+    old = read_manual_folder(folder, folder / "history" / "1.0")
+    new = read_manual_folder(folder)
+    assert "一万元" in old.chapters[1].source and "两万元" in new.chapters[1].source
+    assert old.chapters[0] == new.chapters[0]
+    assert old.content_hash() != new.content_hash()
+
+
+def test_export_writes_the_draft_back_to_files(publish_manual, tmp_path):
+    row = publish_manual("1.0")
+    written = services.export_manual(row.manual, tmp_path / "out")
+    again = read_manual_folder(tmp_path / "out")
+    assert len(written) == 4
+    assert again.content_hash() == services.draft_source(row.manual).content_hash()
