@@ -5,4 +5,10 @@ from flask import Blueprint
 
 blueprint = Blueprint("publishing", __name__, url_prefix="/manuals")
 
-from lms.publishing.views import authoring, changes, reader, search  # noqa: E402, F401
+from lms.publishing.views import (  # noqa: E402, F401
+    authoring,
+    changes,
+    chapter_editor,
+    reader,
+    search,
+)
