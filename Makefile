@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-# Debian packages the tests need: the browser for Playwright, CJK fonts and poppler for PDFs,
-# pango for WeasyPrint.
-DEBIAN_TEST_PACKAGES := chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+# Debian packages the demo needs to render its manual's PDF: the Chinese font and pango for
+# WeasyPrint. The tests need those too, plus the browser for Playwright and poppler to read PDFs.
+DEBIAN_DEMO_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+DEBIAN_TEST_PACKAGES := chromium poppler-utils $(DEBIAN_DEMO_PACKAGES)
 
-.PHONY: demo test lint system-packages translations vendor clean
+.PHONY: demo test lint system-packages demo-packages translations vendor clean
 
 # A venv without pip (Debian's python3 lacking python3-venv) is removed and made again.
 $(BIN)/pip:
@@ -28,8 +29,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	@touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed
+demo: demo-packages $(VENV)/.installed
 	$(BIN)/lms demo --port $(PORT)
+
+demo-packages:
+	@$(MAKE) --no-print-directory system-packages DEBIAN_TEST_PACKAGES="$(DEBIAN_DEMO_PACKAGES)"
 
 system-packages:
 	@missing=""; for p in $(DEBIAN_TEST_PACKAGES); do \
