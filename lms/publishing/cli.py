@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.extensions import db
-from lms.publishing import services
+from lms.publishing import publish, services
 from lms.publishing.models import Manual
 from lms.publishing.source import ManualSourceError
 
@@ -56,10 +56,10 @@ def publish_command(code: str, version: str, notes: str, path: Path | None, from
             manual = services.manual_by_code(code)
             if manual is None:
                 raise click.ClickException(f"no manual with the code {code!r}")
-            row = services.publish_version(manual, version, notes, publisher=user)
+            row = publish.publish_version(manual, version, notes, publisher=user)
         else:
             folder = _folder(code, path)
-            row = services.publish_from_folder(folder, version, notes, publisher=user,
+            row = publish.publish_from_folder(folder, version, notes, publisher=user,
                                                force=force)
             if row.manual.code != code:
                 db.session.rollback()

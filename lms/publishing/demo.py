@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.database import utcnow
 from lms.extensions import db
-from lms.publishing import services
+from lms.publishing import publish, services
 
 DEMO_PUBLISHER = "trainer"
 
@@ -28,7 +28,7 @@ def seed_demo_manuals(path: Path | None = None, *, with_pdf: bool = True) -> lis
         releases = services.read_releases(folder)
         for age, release in zip(range(len(releases) - 1, -1, -1), releases, strict=True):
             overlay = folder / release["from"] if release.get("from") else None
-            published.append(services.publish_from_folder(
+            published.append(publish.publish_from_folder(
                 folder, str(release["version"]), release.get("notes") or "",
                 publisher=publisher, overlay=overlay, with_pdf=with_pdf,
                 published_at=utcnow() - timedelta(days=3 + 7 * age)))

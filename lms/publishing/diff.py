@@ -260,7 +260,13 @@ class _Frame:
 def _image_block(attrs: dict[str, str | None]) -> Block | None:
     alt = (attrs.get("alt") or "").strip()
     name = (attrs.get("src") or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return Block("image", alt or name) if alt or name else None
+    # The caller may mark an image with a fingerprint of its content (data-digest), so a
+    # screenshot replaced under the same file name shows as a changed image.
+    digest = (attrs.get("data-digest") or "").strip()
+    text = alt or name
+    if text and digest:
+        text = f"{text} #{digest}"
+    return Block("image", text) if text else None
 
 
 class _BlockExtractor(HTMLParser):

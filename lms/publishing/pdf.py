@@ -236,7 +236,9 @@ class _ChapterRewriter(HTMLParser):
             self._tables[-1][1] += 1
         elif tag in ("th", "td") and self._tables and self._tables[-1][1] == 1:
             span = values.get("colspan") or "1"
-            self._tables[-1][2] += int(span) if span.isdigit() else 1
+            # isdigit() accepts "²" and other digits int() refuses: ASCII digits only.
+            self._tables[-1][2] += min(int(span), 1000) if span.isascii() and span.isdigit() \
+                else 1
         self._emit_tag(tag, attrs, closed)
 
     def handle_endtag(self, tag: str) -> None:

@@ -43,11 +43,11 @@ def chapter_resolver(chapter_slugs: set[str], asset_paths: set[str], *, for_pdf:
 
 
 def _other_manual_url(code: str, anchor: str) -> str:
-    from flask import url_for
-
+    """Relative to a chapter page (/manuals/CODE/VERSION/CHAPTER), so publishing needs no
+    request (the CLI has none) and the frozen HTML works under any host or prefix."""
     if anchor:
-        return url_for("publishing.heading", code=code, anchor=anchor)
-    return url_for("publishing.latest", code=code)
+        return f"../../{quote(code)}/latest/find/{quote(anchor)}"
+    return f"../../{quote(code)}/latest/"
 
 
 def add_permalinks(html: str, label: str) -> str:

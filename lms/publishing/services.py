@@ -1,53 +1,43 @@
-"""Manuals: the working draft, publishing immutable versions, and the folder round trip.
+"""Manuals: lookups, the working draft, and the folder round trip (publishing itself is in
+publish.py).
 
 Services take plain arguments, flush, write the audit entry and return the object; callers
-commit. Publishing renders every chapter twice (reader HTML and PDF HTML), indexes it for
-search and renders the PDF in a worker process, all before anything is flushed, so a refused
-or failed publication leaves nothing behind.
+commit.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import yaml
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts import audit
-from lms.accounts.models import JobRole, User
+from lms.accounts.models import JobRole
 from lms.catalog.services import EditConflict
-from lms.core.markdown import render_markdown
 from lms.database import utcnow
 from lms.extensions import db
 from lms.publishing import immutability  # noqa: F401  (registers the guard)
 from lms.publishing.models import (
     Manual,
-    ManualAsset,
     ManualBlob,
-    ManualChapter,
     ManualDraftAsset,
     ManualDraftChapter,
     ManualVersion,
 )
-from lms.publishing.rendering import add_permalinks, render_chapter
-from lms.publishing.search import index_chapter
 from lms.publishing.source import (
     ChapterSource,
     ManualSource,
     ManualSourceError,
     SourceProblem,
-    chapter_title,
     check_chapter,
     check_settings,
     content_digest,
-    read_manual_folder,
 )
-from lms.publishing.versions import is_version, sort_key, version_key
+from lms.publishing.versions import is_version
 
 DEFAULT_MANUALS_PATH = Path(__file__).resolve().parents[2] / "manuals"
 
@@ -67,7 +57,8 @@ def manual_by_code(code: str) -> Manual | None:
 def versions_of(manual: Manual) -> list[ManualVersion]:
     """Published versions, newest (highest number) first."""
     return list(db.session.scalars(select(ManualVersion).where(
-        ManualVersion.manual_id == manual.id).order_by(ManualVersion.sort_key.desc())))
+        ManualVersion.manual_id == manual.id).order_by(ManualVersion.sort_key.desc())
+        .options(selectinload(ManualVersion.published_by))))
 
 
 def version_of(manual: Manual, version: str) -> ManualVersion | None:
@@ -152,6 +143,7 @@ def draft_source(manual: Manual, *, with_image_bytes: bool = True) -> ManualSour
                 "access": "signed_in", "job_roles": [], **(manual.draft_settings or {})}
     return ManualSource(
         code=manual.code, title=settings["title"], summary=settings["summary"],
+        company=settings.get("company") or "",
         language=settings["language"], access=settings["access"],
         job_roles=list(settings["job_roles"]),
         chapters=[ChapterSource(c.filename, c.source) for c in manual.draft_chapters],
@@ -260,151 +252,16 @@ def discard_draft(manual: Manual, *, actor=None) -> None:
 
 
 def version_source(version: ManualVersion) -> ManualSource:
+    frozen = yaml.safe_load(version.manual_yml or "") or {}
     return ManualSource(
         code=version.manual.code, title=version.title, summary=version.summary,
+        company=str(frozen.get("company") or ""),
         language=version.language, access=version.access, job_roles=list(version.job_roles),
         chapters=[ChapterSource(f"{c.slug}.md", c.source) for c in version.chapters],
         assets={a.path: (a.content_type, a.blob.data) for a in version.assets})
 
 
-# --------------------------------------------------------------------------- publishing
-
-@dataclass
-class _RenderedChapter:
-    source: ChapterSource
-    title: str
-    reader_html: str
-    pdf_html: str
-    headings: list
-
-
-def _render_all(source: ManualSource) -> list[_RenderedChapter]:
-    slugs = {c.slug for c in source.chapters}
-    paths = set(source.assets)
-    permalink = _("Link to this section")
-    rendered = []
-    for chapter in source.chapters:
-        reader = render_chapter(chapter.source, slugs, paths)
-        pdf = render_chapter(chapter.source, slugs, paths, for_pdf=True)
-        rendered.append(_RenderedChapter(
-            chapter, chapter_title(chapter.source) or chapter.slug,
-            add_permalinks(reader.html, permalink), pdf.html,
-            [[h.level, h.anchor, h.text] for h in reader.headings]))
-    return rendered
-
-
-def _check_version_number(manual: Manual, version: str, source: ManualSource) -> None:
-    if not is_version(version):
-        raise PublishRefused(_("“%(version)s” is not a version number: use MAJOR.MINOR or "
-                               "MAJOR.MINOR.PATCH, such as 1.0 or 2.3.1.", version=version))
-    existing = versions_of(manual)
-    if any(version_key(v.version) == version_key(version) for v in existing):
-        raise PublishRefused(_("Version %(version)s of this manual is already published; "
-                               "published versions never change. Choose a new number.",
-                               version=version))
-    if existing and existing[0].content_hash == source.content_hash():
-        raise PublishRefused(_("Nothing changed since version %(version)s: the sources are "
-                               "identical, so there is nothing to publish.",
-                               version=existing[0].version))
-
-
-def _render_pdf(manual: Manual, version: str, source: ManualSource,
-                rendered: list[_RenderedChapter], published_at: datetime):
-    from lms.publishing.pdf import PdfChapter, PdfDocument, PdfError, render_pdf
-
-    document = PdfDocument(
-        code=manual.code, title=source.title, version=version, published_at=published_at,
-        company=current_app.config.get("COMPANY_NAME") or "", language=source.language,
-        chapters=[PdfChapter(r.source.slug, r.title, r.pdf_html) for r in rendered],
-        assets=dict(source.assets))
-    try:
-        return render_pdf(document, timeout=current_app.config.get("MANUAL_PDF_TIMEOUT", 180))
-    except PdfError as error:
-        raise PublishRefused(_("The PDF could not be made: %(reason)s", reason=str(error))) \
-            from None
-
-
-def publish_version(manual: Manual, version: str, notes: str = "", *, publisher: User | None,
-                    published_at: datetime | None = None, with_pdf: bool = True,
-                    actor=None) -> ManualVersion:
-    """Freeze the working draft as ``version``; PublishRefused says why not."""
-    version = (version or "").strip()
-    source = draft_source(manual)
-    problems = draft_problems(source)
-    if problems:
-        raise PublishRefused(_("The draft cannot be published yet:") + "\n" +
-                             "\n".join(problems))
-    _check_version_number(manual, version, source)
-    published_at = published_at or utcnow()
-    rendered = _render_all(source)
-    pdf = _render_pdf(manual, version, source, rendered, published_at) if with_pdf else None
-
-    row = ManualVersion(
-        manual_id=manual.id, version=version, sort_key=sort_key(version), title=source.title,
-        summary=source.summary, language=source.language, access=source.access,
-        job_roles=list(source.job_roles), notes=notes.strip(),
-        notes_html=render_markdown(notes.strip()).html if notes.strip() else "",
-        published_by_id=publisher.id if publisher else None, published_at=published_at,
-        content_hash=source.content_hash(), manual_yml=source.manual_yml(),
-        pdf_blob=store_blob(pdf.data) if pdf else None, pdf_pages=pdf.pages if pdf else None)
-    db.session.add(row)
-    db.session.flush()
-    for position, chapter in enumerate(rendered):
-        chapter_row = ManualChapter(
-            version_id=row.id, position=position, slug=chapter.source.slug,
-            title=chapter.title, source=chapter.source.source, html=chapter.reader_html,
-            headings=chapter.headings)
-        db.session.add(chapter_row)
-        db.session.flush()
-        index_chapter(row, chapter_row, chapter.reader_html)
-    for path, (content_type, data) in source.assets.items():
-        db.session.add(ManualAsset(version_id=row.id, path=path, content_type=content_type,
-                                   blob=store_blob(data)))
-    db.session.flush()
-    _make_current(manual)
-    manual.draft_edited_on_web = False
-    audit.record("manual.publish", target=manual.code, actor=actor or publisher,
-                 after={"version": version, "content_hash": row.content_hash})
-    db.session.flush()
-    return row
-
-
-def _make_current(manual: Manual) -> None:
-    """Point the manual at its highest version and take that version's reader settings."""
-    db.session.expire(manual, ["latest_version"])
-    latest = versions_of(manual)[0]
-    manual.latest_version = latest
-    manual.title, manual.summary, manual.language = latest.title, latest.summary, latest.language
-    manual.access, manual.job_roles = latest.access, list(latest.job_roles)
-
-
 # --------------------------------------------------------------------------- folders
-
-def publish_from_folder(folder: Path, version: str, notes: str = "", *,
-                        publisher: User | None, overlay: Path | None = None,
-                        force: bool = False, published_at: datetime | None = None,
-                        with_pdf: bool = True) -> ManualVersion:
-    """Load a manual folder into the draft and publish it (``lms manuals publish``).
-
-    A draft with unpublished web edits is not overwritten unless ``force``.
-    """
-    source = read_manual_folder(folder, overlay)
-    unknown = unknown_job_roles(source.job_roles)
-    if unknown:
-        raise ManualSourceError([SourceProblem("manual.yml", None,
-                                               "unknown job roles: " + ", ".join(unknown))])
-    manual = manual_by_code(source.code)
-    if manual is None:
-        manual = create_manual(source.code, source.title, actor=publisher)
-    elif manual.draft_edited_on_web and not force and \
-            draft_source(manual).content_hash() != source.content_hash():
-        raise PublishRefused(_(
-            "The manual's draft has unpublished changes made in the web editor. Publish or "
-            "discard them there first (or use --force to replace them with the files)."))
-    load_draft(manual, source)
-    return publish_version(manual, version, notes, publisher=publisher,
-                           published_at=published_at, with_pdf=with_pdf)
-
 
 def read_releases(folder: Path) -> list[dict]:
     """``releases.yml``: the release history a demo manual is published from, oldest first."""

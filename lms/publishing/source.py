@@ -27,11 +27,13 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_CHAPTER_CHARS = 400_000
+MAX_TITLE_CHARS = 300
 LANGUAGES = ("zh-CN", "en")
 # Words the reader's URLs use: /manuals/manage/ is the editor, /manuals/CODE/1.0/search.
 RESERVED_CODES = {"manage"}
 RESERVED_CHAPTERS = {"search.md"}
-MANUAL_FIELDS = {"code", "title", "summary", "language", "access", "job_roles", "chapters"}
+MANUAL_FIELDS = {"code", "title", "summary", "company", "language", "access", "job_roles",
+                 "chapters"}
 # Markdown image targets and raw <img src="…">, relative ones only.
 IMAGE_REFERENCE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?|<img\b[^>]*\bsrc=[\"']([^\"']+)")
 FIRST_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -54,6 +56,7 @@ class ManualSource:
     code: str
     title: str
     summary: str = ""
+    company: str = ""
     language: str = "zh-CN"
     access: str = "signed_in"
     job_roles: list[str] = field(default_factory=list)
@@ -61,8 +64,11 @@ class ManualSource:
     assets: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def settings(self) -> dict:
-        return {"title": self.title, "summary": self.summary, "language": self.language,
-                "access": self.access, "job_roles": list(self.job_roles)}
+        settings = {"title": self.title, "summary": self.summary, "language": self.language,
+                    "access": self.access, "job_roles": list(self.job_roles)}
+        if self.company:  # only when set, so manuals without one keep their content hash
+            settings["company"] = self.company
+        return settings
 
     def content_hash(self) -> str:
         """SHA-256 over settings, chapters and image contents: equal sources, equal hash."""
@@ -103,6 +109,11 @@ def chapter_title(source: str) -> str | None:
     return None
 
 
+def _title_line(source: str) -> int:
+    return next((n for n, line in enumerate(source.splitlines(), start=1)
+                 if FIRST_HEADING.match(line)), 1)
+
+
 def image_references(source: str) -> list[tuple[int, str]]:
     """(line, path) of every relative image a chapter shows."""
     found = []
@@ -120,6 +131,9 @@ def check_settings(data: dict, file: str, problems: list[SourceProblem]) -> None
         problems.append(SourceProblem(file, None, "title is required"))
     elif len(data["title"]) > 200:
         problems.append(SourceProblem(file, None, "title is longer than 200 characters"))
+    if not isinstance(data.get("company") or "", str) or len(data.get("company") or "") > 200:
+        problems.append(SourceProblem(file, None, "company must be a name (200 characters "
+                                      "at most)"))
     if data.get("language", "zh-CN") not in LANGUAGES:
         problems.append(SourceProblem(file, None, f"language must be one of {LANGUAGES}"))
     if data.get("access", "signed_in") not in ACCESS_LEVELS:
@@ -133,8 +147,12 @@ def check_settings(data: dict, file: str, problems: list[SourceProblem]) -> None
 
 
 def check_chapter(filename: str, source: str, assets: dict, problems: list[SourceProblem]) -> None:
-    if chapter_title(source) is None:
+    title = chapter_title(source)
+    if title is None:
         problems.append(SourceProblem(filename, 1, "a chapter starts with a '# title' heading"))
+    elif len(title) > MAX_TITLE_CHARS:
+        problems.append(SourceProblem(filename, _title_line(source),
+                                      f"the title is longer than {MAX_TITLE_CHARS} characters"))
     if len(source) > MAX_CHAPTER_CHARS:
         problems.append(SourceProblem(filename, None,
                                       f"longer than {MAX_CHAPTER_CHARS} characters"))
@@ -212,6 +230,7 @@ def read_manual_folder(folder: Path, overlay: Path | None = None) -> ManualSourc
         raise ManualSourceError(problems)
     return ManualSource(
         code=code, title=data["title"].strip(), summary=str(data.get("summary") or "").strip(),
+        company=str(data.get("company") or "").strip(),
         language=data.get("language", "zh-CN"), access=data.get("access", "signed_in"),
         job_roles=list(data.get("job_roles") or []), chapters=chapters, assets=assets)
 

@@ -53,3 +53,4 @@ def test_read_switch_compare_search_and_download(page, live_server, tmp_path):
     text = subprocess.run(["pdftotext", "-l", "12", str(target), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "销售管理" in text and "采购管理" in text
+    assert "上海恒远商贸有限公司" in text  # the cover names the company (manual.yml)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from lms.extensions import db as database
-from lms.publishing import services
+from lms.publishing.publish import publish_from_folder
 
 SALES = """# 销售管理
 
@@ -75,8 +75,7 @@ def publish_manual(db, tmp_path):
     def publish(version: str = "1.0", chapters: dict[str, str] | None = None, *,
                 notes: str = "", with_pdf: bool = False, **settings):
         folder = write_manual(tmp_path / f"src{next(counter)}", chapters, **settings)
-        row = services.publish_from_folder(folder, version, notes, publisher=None,
-                                           with_pdf=with_pdf)
+        row = publish_from_folder(folder, version, notes, publisher=None, with_pdf=with_pdf)
         database.session.commit()
         return row
 

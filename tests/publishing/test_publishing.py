@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db as database
-from lms.publishing import services
+from lms.publishing import publish, services
 from lms.publishing.immutability import PublishedVersionIsImmutable
 from lms.publishing.models import ManualChapter, ManualSearchSection, ManualVersion
 from lms.publishing.source import ManualSourceError, read_manual_folder
@@ -109,7 +109,7 @@ def test_a_folder_with_problems_changes_nothing(tmp_path, db):
 def test_unknown_job_roles_and_bad_images_are_reported(tmp_path, db):
     folder = write_manual(tmp_path, job_roles=["sales", "astronaut"], access="signed_in")
     with pytest.raises(ManualSourceError, match="unknown job roles: astronaut"):
-        services.publish_from_folder(folder, "1.0", publisher=None, with_pdf=False)
+        publish.publish_from_folder(folder, "1.0", publisher=None, with_pdf=False)
     folder = write_manual(tmp_path / "b", images={"images/receipt.png": b"not a png"})
     with pytest.raises(ManualSourceError, match="not a PNG, JPEG, GIF or WebP image"):
         read_manual_folder(folder)
@@ -124,9 +124,9 @@ def test_web_edits_are_not_overwritten_by_files(publish_manual, tmp_path):
     folder = write_manual(tmp_path / "again", {"sales.md": SALES + "\n文件里的修改。\n",
                                                "purchasing.md": PURCHASING})
     with pytest.raises(services.PublishRefused, match="web editor"):
-        services.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False)
+        publish.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False)
     database.session.rollback()
-    forced = services.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False,
+    forced = publish.publish_from_folder(folder, "1.1", publisher=None, with_pdf=False,
                                           force=True)
     assert "文件里的修改" in forced.chapters[0].source
 
@@ -149,3 +149,57 @@ def test_export_writes_the_draft_back_to_files(publish_manual, tmp_path):
     again = read_manual_folder(tmp_path / "out")
     assert len(written) == 4
     assert again.content_hash() == services.draft_source(row.manual).content_hash()
+
+
+def test_no_rows_can_be_added_to_or_bulk_changed_in_a_published_version(publish_manual):
+    from sqlalchemy import update
+
+    from lms.publishing.models import ManualAsset, ManualBlob
+
+    row = publish_manual("1.0")
+    database.session.add(ManualChapter(version_id=row.id, position=9, slug="injected",
+                                       title="注入", source="# 注入\n", html="<p>x</p>",
+                                       headings=[]))
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+    blob = database.session.scalar(select(ManualBlob))
+    database.session.add(ManualAsset(version_id=row.id, path="images/x.png",
+                                     content_type="image/png", blob=blob))
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.execute(update(ManualChapter).values(html="bulk"))
+    database.session.rollback()
+    blob = database.session.scalar(select(ManualBlob))
+    blob.data = b"changed"
+    with pytest.raises(PublishedVersionIsImmutable):
+        database.session.flush()
+    database.session.rollback()
+
+
+def test_titles_are_plain_text_and_not_too_long(publish_manual, tmp_path):
+    row = publish_manual("1.0", {"a.md": "# 使用 **ERP** 的 `SO` 单据\n\n正文。\n"})
+    assert row.chapters[0].title == "使用 ERP 的 SO 单据"
+    folder = write_manual(tmp_path / "long", {"a.md": "前言\n\n# " + "长" * 301 + "\n"})
+    with pytest.raises(ManualSourceError, match="a.md:3: the title is longer than 300"):
+        read_manual_folder(folder)
+
+
+def test_links_to_other_manuals_are_relative_to_the_chapter_page(publish_manual):
+    row = publish_manual("1.0", {"a.md": "# 链接\n\n[审批](manual:erp-operation#采购订单审批)\n"})
+    assert 'href="../../erp-operation/latest/find/%E9%87%87' in row.chapters[0].html
+
+
+def test_a_colspan_with_a_unicode_digit_does_not_break_the_pdf(app):
+    from lms.database import utcnow
+    from lms.publishing.pdf import PdfChapter, PdfDocument, build_pdf_html
+
+    document = PdfDocument(
+        code="x", title="测试", version="1.0", published_at=utcnow(), company="", language="zh-CN",
+        chapters=[PdfChapter("a", "表格", '<h1 id="a">表格</h1><table><tr><td colspan="²">x</td>'
+                             '<td colspan="99999999">y</td></tr></table>')], assets={})
+    with app.app_context():
+        html = build_pdf_html(document)  # raised ValueError on int("²") before
+    assert 'colspan="²"' in html and "<td" in html

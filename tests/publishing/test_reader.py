@@ -190,3 +190,64 @@ def test_manual_list_and_empty_state(client, db):
     html = client.get("/manuals/").get_data(as_text=True)
     assert "No manual is open to visitors" in html
     database.session.rollback()
+
+
+def test_an_old_version_keeps_its_own_access(client, login_as, publish_manual):
+    publish_manual("1.0", access="signed_in", job_roles=["finance"])
+    publish_manual("1.1", {"sales.md": SALES_1_1}, access="public")
+    assert client.get("/manuals/erp-test/latest/sales").status_code == 200
+    for url in ("/manuals/erp-test/1.0/sales", "/manuals/erp-test/1.0/assets/images/receipt.png",
+                "/manuals/erp-test/1.0/search?q=审批", "/manuals/erp-test/switch?to=1.0",
+                "/manuals/erp-test/changes?from=1.0&to=1.1"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    html = client.get("/manuals/erp-test/latest/sales").get_data(as_text=True)
+    assert '<option value="1.0"' not in html  # the switcher offers only what one may read
+    assert "Version 1.0" not in client.get("/manuals/erp-test/versions").get_data(as_text=True)
+    login_as("seller", job_roles=["sales"])
+    assert client.get("/manuals/erp-test/1.0/sales").status_code == 403
+    client.post("/logout", data={})
+    login_as("accountant", job_roles=["finance"])
+    assert client.get("/manuals/erp-test/1.0/sales").status_code == 200
+    assert client.get("/manuals/erp-test/changes?from=1.0&to=1.1").status_code == 200
+
+
+def test_changes_default_to_the_version_just_before(client, publish_manual):
+    publish_manual("1.0")
+    publish_manual("1.9", {"sales.md": SALES + "\n1.9 的段落。\n"})
+    publish_manual("1.10", {"sales.md": SALES + "\n1.10 的段落。\n"})
+    html = client.get("/manuals/erp-test/changes?to=1.9").get_data(as_text=True)
+    assert "from version 1.0 to 1.9" in html
+    assert "from version 1.9 to 1.10" in client.get(
+        "/manuals/erp-test/changes").get_data(as_text=True)
+    first = client.get("/manuals/erp-test/changes?to=1.0").get_data(as_text=True)
+    assert "Both sides are version 1.0" in first
+    backwards = client.get("/manuals/erp-test/changes?from=1.10&to=1.0")
+    assert backwards.status_code == 302 and "from=1.0" in backwards.headers["Location"]
+    assert client.get("/manuals/erp-test/changes?from=2.0").status_code == 404
+    assert client.get("/manuals/erp-test/changes?to=abc").status_code == 404
+
+
+def test_a_replaced_screenshot_is_a_change(client, publish_manual):
+    from tests.publishing.conftest import PNG
+
+    publish_manual("1.0")
+    other_png = PNG[:-12] + bytes(12)  # same name, other bytes
+    publish_manual("1.1", images={"images/receipt.png": other_png})
+    html = client.get("/manuals/erp-test/changes?from=1.0&to=1.1").get_data(as_text=True)
+    assert "采购管理" in html and "<ins" in html and "<del" in html
+
+
+def test_manual_list_and_versions_page_queries_do_not_grow(client, publish_manual,
+                                                          create_user, count_queries):
+    for n in range(4):
+        publish_manual(f"1.{n}", {"sales.md": SALES + f"\n第 {n} 版。\n"}, code=f"m{n}")
+        publish_manual(f"1.{n + 1}", {"sales.md": SALES + f"\n第 {n} 版，修订。\n"},
+                       code="erp-test")
+    client.get("/manuals/")
+    with count_queries() as statements:
+        assert client.get("/manuals/").status_code == 200
+    assert len(statements) <= 3, statements
+    with count_queries() as statements:
+        assert client.get("/manuals/erp-test/versions").status_code == 200
+    assert len(statements) <= 6, statements

@@ -42,6 +42,7 @@ from lms.publishing.forms import (
     PublishManualForm,
 )
 from lms.publishing.models import Manual, ManualDraftAsset, ManualDraftChapter
+from lms.publishing.publish import publish_version
 from lms.publishing.source import (
     MAX_IMAGE_BYTES,
     chapter_title,
@@ -315,7 +316,7 @@ def publish(code: str):
             "The draft changed since you opened this page, so nothing was published. Check "
             "the chapters and settings below, then publish again.")])
     try:
-        row = services.publish_version(manual, form.version.data, form.notes.data or "",
+        row = publish_version(manual, form.version.data, form.notes.data or "",
                                        publisher=_actor(), with_pdf=True)
         version, first_slug = row.version, manual.draft_chapters[0].slug
         db.session.commit()
@@ -328,8 +329,14 @@ def publish(code: str):
         return render_manual(manual, 400, publish_form=form, publish_refused=[_(
             "Version %(version)s was published by someone else at the same moment. Choose a "
             "new number.", version=form.version.data)])
-    flash(_("Version %(version)s was published, with its PDF. This is what readers see now.",
-            version=version), "success")
+    latest = services.manual_by_code(code).latest_version.version
+    if latest == version:
+        flash(_("Version %(version)s was published, with its PDF. This is what readers see "
+                "now.", version=version), "success")
+    else:  # a patch of an older line (1.0.1 after 1.1): the latest stays the highest number
+        flash(_("Version %(version)s was published, with its PDF. It is lower than version "
+                "%(latest)s, which stays the latest: readers find %(version)s in the version "
+                "list.", version=version, latest=latest), "warning")
     return redirect(url_for("publishing.chapter", code=manual.code, version=version,
                             chapter=first_slug))
 

@@ -143,8 +143,14 @@ def _preview_resolver(manual: Manual):
                               for_pdf=False)
 
     def resolve(href: str) -> str | None:
+        if href.startswith("manual:"):  # the reader's link is relative to a chapter page
+            code, _hash, anchor = href.removeprefix("manual:").partition("#")
+            if not code:
+                return None
+            return url_for("publishing.heading", code=code, anchor=anchor) if anchor else \
+                url_for("publishing.latest", code=code)
         target = reader(href)
-        if target is None or href.startswith("manual:"):
+        if target is None:
             return target
         if target.startswith("assets/"):
             return url_for("publishing.draft_asset", code=manual.code,

@@ -11,13 +11,18 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import joinedload, undefer
 
 from lms.accounts.permissions import public
 from lms.core.errors import abort_with_message
 from lms.extensions import db
 from lms.publishing import services
-from lms.publishing.access import can_read, readable_manual_or_abort
+from lms.publishing.access import (
+    can_read,
+    can_read_version,
+    readable_manual_or_abort,
+    readable_version_or_abort,
+)
 from lms.publishing.models import Manual, ManualAsset, ManualChapter, ManualVersion
 from lms.publishing.versions import LATEST, is_version
 from lms.publishing.views import blueprint
@@ -27,15 +32,22 @@ IMMUTABLE_CACHE = 31536000
 
 
 def version_or_404(manual: Manual, url_version: str) -> ManualVersion:
+    """The version in the URL, if the visitor may read it (see access.py)."""
     if url_version == LATEST:
-        return manual.latest_version
+        return readable_version_or_abort(manual, manual.latest_version)
     if not is_version(url_version):
         abort(404)
     version = services.version_of(manual, url_version)
     if version is None:
         abort_with_message(404, _("Version %(version)s of this manual does not exist.",
                                   version=url_version))
-    return version
+    return readable_version_or_abort(manual, version)
+
+
+def readable_versions(manual: Manual) -> list[ManualVersion]:
+    """The versions this visitor may read, newest first (for the switcher and lists)."""
+    return [v for v in services.versions_of(manual)
+            if can_read_version(manual, v, current_user)]
 
 
 def chapter_url(manual: Manual, url_version: str, slug: str, anchor: str | None = None) -> str:
@@ -51,6 +63,7 @@ def chapter_url(manual: Manual, url_version: str, slug: str, anchor: str | None 
 def index():
     """The manuals this visitor may read."""
     manuals = db.session.scalars(select(Manual).where(Manual.latest_version_id.is_not(None))
+                                 .options(joinedload(Manual.latest_version))
                                  .order_by(Manual.title)).all()
     readable = [m for m in manuals if can_read(m, current_user)]
     return render_template("publishing/index.html", manuals=readable,
@@ -90,7 +103,7 @@ def _chapter_page(code: str, url_version: str, slug: str | None):
                                   chapter=slug))
     html = db.session.scalar(select(ManualChapter.html).where(ManualChapter.id == current.id))
     index = chapters.index(current)
-    versions = services.versions_of(manual)
+    versions = readable_versions(manual)
     response = make_response(render_template(
         "publishing/chapter.html", manual=manual, version=version, url_version=url_version,
         chapter=current, chapter_html=html, chapters=chapters, versions=versions,
@@ -124,7 +137,7 @@ def switch(code: str):
 def heading(code: str, anchor: str):
     """``manual:CODE#heading`` links from lessons: the chapter holding that heading now."""
     manual = readable_manual_or_abort(code)
-    chapters = manual.latest_version.chapters
+    chapters = readable_version_or_abort(manual, manual.latest_version).chapters
     for candidate in chapters:
         if any(entry[1] == anchor for entry in candidate.headings):
             return redirect(chapter_url(manual, LATEST, candidate.slug, anchor))
