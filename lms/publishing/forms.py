@@ -68,6 +68,9 @@ class ManualSettingsForm(FlaskForm):
                         validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), id="settings-summary", filters=[_stripped],
                             validators=[Length(max=5000)])
+    company = StringField(_l("Company on the PDF cover"), id="settings-company",
+                          filters=[_one_line], validators=[Length(max=200)],
+                          description=_l("Leave empty to use the portal's company name."))
     language = SelectField(_l("Language of the manual"), id="settings-language",
                            choices=[SelectChoice(code, LANGUAGE_LABELS[code])
                                     for code in LANGUAGES])

@@ -177,7 +177,10 @@ def draft_problems(source: ManualSource) -> list[str]:
 def update_draft_settings(manual: Manual, settings: dict, lock_version: int) -> None:
     if lock_version != manual.draft_lock_version:
         raise EditConflict(manual.draft_settings)
-    manual.draft_settings = {**(manual.draft_settings or {}), **settings}
+    merged = {**(manual.draft_settings or {}), **settings}
+    if not merged.get("company"):  # no company: the portal's; kept out like manual.yml does
+        merged.pop("company", None)
+    manual.draft_settings = merged
     manual.draft_lock_version += 1
     manual.draft_edited_on_web = True
     db.session.flush()

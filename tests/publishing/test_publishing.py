@@ -203,3 +203,26 @@ def test_a_colspan_with_a_unicode_digit_does_not_break_the_pdf(app):
     with app.app_context():
         html = build_pdf_html(document)  # raised ValueError on int("²") before
     assert 'colspan="²"' in html and "<td" in html
+
+
+def test_the_company_travels_with_the_sources(publish_manual):
+    row = publish_manual("1.0", company="上海恒远商贸有限公司")
+    assert "company: 上海恒远商贸有限公司" in row.manual_yml
+    manual = row.manual
+    assert services.draft_source(manual).company == "上海恒远商贸有限公司"
+    services.update_draft_settings(manual, {"company": ""}, manual.draft_lock_version)
+    services.discard_draft(manual)
+    assert services.draft_source(manual).company == "上海恒远商贸有限公司"
+
+
+def test_the_editor_saves_the_company(client, login_as, publish_manual):
+    from tests.catalog.conftest import hidden
+
+    publish_manual("1.0")
+    login_as("editor", roles=("trainer",))
+    page = client.get("/manuals/manage/erp-test")
+    response = client.post("/manuals/manage/erp-test", data={
+        "lock_version": hidden(page.data, "lock_version"), "title": "ERP 测试手册",
+        "summary": "", "company": "恒远商贸", "language": "zh-CN", "access": "public"})
+    assert response.status_code == 302, response.data[:300]
+    assert services.draft_source(services.manual_by_code("erp-test")).company == "恒远商贸"

@@ -170,7 +170,7 @@ def _settings_form(manual: Manual, formdata: bool = False) -> ManualSettingsForm
         form = ManualSettingsForm()
     else:
         form = ManualSettingsForm(formdata=None, data={
-            **settings, "lock_version": manual.draft_lock_version})
+            "company": "", **settings, "lock_version": manual.draft_lock_version})
     roles = db.session.scalars(select(JobRole).order_by(JobRole.code)).all()
     known = {role.code for role in roles}
     # Roles the draft names but the portal lacks stay choosable, so a save does not fail on
@@ -211,6 +211,7 @@ def _settings_differences(manual: Manual, form: ManualSettingsForm) -> list[tupl
     pairs = [
         (form.title.label.text, saved["title"], form.title.data or ""),
         (form.summary.label.text, saved["summary"], form.summary.data or ""),
+        (form.company.label.text, saved.get("company", ""), form.company.data or ""),
         (form.language.label.text, str(language.get(saved["language"], saved["language"])),
          str(language.get(form.language.data, form.language.data))),
         (form.access.label.text, str(access.get(saved["access"], saved["access"])),
@@ -231,6 +232,7 @@ def edit_manual(code: str):
     if not form.validate():
         return render_manual(manual, 400, settings_form=form)
     settings = {"title": form.title.data, "summary": form.summary.data or "",
+                "company": form.company.data or "",
                 "language": form.language.data, "access": form.access.data,
                 "job_roles": list(form.job_roles.data or [])}
     try:
