@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # A sign-in lasts this long at most (closing the browser ends it sooner).
     "SESSION_LIFETIME_HOURS": 12,
     "COMPANY_NAME": "",
+    # Publishing a manual renders its PDF in a worker process: killed after this many seconds.
+    "MANUAL_PDF_TIMEOUT": 180,
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # (0 = none). Behind a load balancer set 1, so audit entries and login throttling see the
     # client's address rather than the balancer's.

@@ -103,7 +103,7 @@ def _render_pdf(code: str, version: str, source: ManualSource,
         chapters=[PdfChapter(r.source.slug, r.title, r.pdf_html) for r in rendered],
         assets=dict(source.assets))
     try:
-        return render_pdf(document, timeout=current_app.config.get("MANUAL_PDF_TIMEOUT", 180))
+        return render_pdf(document, timeout=current_app.config["MANUAL_PDF_TIMEOUT"])
     except PdfError as error:
         raise PublishRefused(_("The PDF could not be made: %(reason)s", reason=str(error))) \
             from None

@@ -48,3 +48,14 @@ def test_publish_reports_every_problem_of_a_folder(runner, db, tmp_path):
     bad_number = runner.invoke(args=["manuals", "publish", "erp-test", "one", "--path",
                                      str(tmp_path), "--from-draft"])
     assert bad_number.exit_code == 1 and "no manual with the code" in bad_number.output
+
+
+def test_screenshots_command_reports_a_bad_list(runner, db, tmp_path):
+    folder = write_manual(tmp_path)
+    (folder / "screenshots.yml").write_text(
+        "- file: ../outside.png\n  persona: sales_clerk\n  path: /sandbox/\n", encoding="utf-8")
+    result = runner.invoke(args=["manuals", "screenshots", "erp-test", "--path", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "screenshots.yml:1" in result.output and "outside.png" in result.output
+    missing = runner.invoke(args=["manuals", "screenshots", "nothing", "--path", str(tmp_path)])
+    assert missing.exit_code == 1 and "manual.yml not found" in missing.output
