@@ -74,10 +74,14 @@ def test_images_are_served_with_type_and_etag(client, two_versions):
     response = client.get("/manuals/erp-test/1.0/assets/images/receipt.png")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/png"
-    assert "immutable" in response.headers["Cache-Control"]
+    # A version's file never changes, but access may be narrowed later: a day in caches.
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
     again = client.get("/manuals/erp-test/1.0/assets/images/receipt.png",
                        headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
+    assert again.status_code == 304 and again.data == b""
+    latest = client.get("/manuals/erp-test/latest/assets/images/receipt.png")
+    assert latest.headers["Cache-Control"] == "public, no-cache"
+    assert latest.headers["ETag"] == response.headers["ETag"]
 
 
 def test_a_version_without_pdf_says_so(client, two_versions):

@@ -11,7 +11,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.permissions import public
 from lms.core.errors import abort_with_message
@@ -23,12 +23,11 @@ from lms.publishing.access import (
     readable_manual_or_abort,
     readable_version_or_abort,
 )
-from lms.publishing.models import Manual, ManualAsset, ManualChapter, ManualVersion
+from lms.publishing.models import Manual, ManualAsset, ManualBlob, ManualChapter, ManualVersion
 from lms.publishing.versions import LATEST, is_version
 from lms.publishing.views import blueprint
 
-# A version's URL never shows other content, so browsers may keep its files for good.
-IMMUTABLE_CACHE = 31536000
+VERSION_CACHE_SECONDS = 86400
 
 
 def version_or_404(manual: Manual, url_version: str) -> ManualVersion:
@@ -146,21 +145,28 @@ def heading(code: str, anchor: str):
     return redirect(chapter_url(manual, LATEST, chapters[0].slug))
 
 
-def _frozen_file(data: bytes, content_type: str, etag: str, manual: Manual, url_version: str,
+def _frozen_file(blob: ManualBlob, content_type: str, manual: Manual, url_version: str,
                  download_name: str | None = None):
-    response = make_response(data)
-    response.headers["Content-Type"] = content_type
+    """A frozen image or PDF with its content hash as ETag. A browser that has it already
+    gets 304 before the bytes are even read from the database."""
+    if blob.sha256 in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        response = make_response(blob.data)
+        response.headers["Content-Type"] = content_type
+        if download_name:
+            response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if download_name:
-        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
-    response.set_etag(etag)
+    response.set_etag(blob.sha256)
     if manual.access != "public":
         response.headers["Cache-Control"] = "private, no-cache"
     elif url_version == LATEST:
         response.headers["Cache-Control"] = "public, no-cache"
     else:
-        response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_CACHE}, immutable"
-    return response.make_conditional(request)
+        # A version's file never changes, but its access may be narrowed later (the
+        # manual's setting applies to old versions too): shared caches keep it a day.
+        response.headers["Cache-Control"] = f"public, max-age={VERSION_CACHE_SECONDS}"
+    return response
 
 
 @blueprint.get("/<code>/<version>/assets/<path:path>")
@@ -172,7 +178,7 @@ def asset(code: str, version: str, path: str):
         ManualAsset.version_id == row.id, ManualAsset.path == path))
     if found is None:
         abort(404)
-    return _frozen_file(found.blob.data, found.content_type, found.blob.sha256, manual, version)
+    return _frozen_file(found.blob, found.content_type, manual, version)
 
 
 @blueprint.get("/<code>/latest/manual.pdf", defaults={"version": LATEST})
@@ -181,9 +187,8 @@ def asset(code: str, version: str, path: str):
 def pdf(code: str, version: str):
     """The PDF rendered when the version was published: served, never rendered here."""
     manual = readable_manual_or_abort(code)
-    row = db.session.get(ManualVersion, version_or_404(manual, version).id,
-                         options=[undefer(ManualVersion.pdf_blob_id)])
+    row = version_or_404(manual, version)
     if row.pdf_blob is None:
         abort_with_message(404, _("This version was published without a PDF."))
-    return _frozen_file(row.pdf_blob.data, "application/pdf", row.pdf_blob.sha256, manual,
-                        version, download_name=f"{manual.code}-{row.version}.pdf")
+    return _frozen_file(row.pdf_blob, "application/pdf", manual, version,
+                        download_name=f"{manual.code}-{row.version}.pdf")
