@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "stock_count.create": _l("Stock count started"),
     "stock_count.enter": _l("Counted quantities entered"),
     "stock_count.post": _l("Stock count posted"),
+    "stock_count.cancel": _l("Stock count cancelled"),
     "journal_entry.create": _l("Journal entry created"),
     "journal_entry.update": _l("Journal entry changed"),
     "journal_entry.post": _l("Journal entry posted"),
@@ -102,6 +103,8 @@ ACTION_LABELS = {
     "admin.role_permissions": _l("Permissions of a role changed"),
     "admin.user_role": _l("Role of a sandbox user changed"),
     "admin.user_active": _l("Sandbox user activated or deactivated"),
+    "admin.role_create": _l("Role created"),
+    "admin.user_create": _l("Sandbox user created"),
     "admin.parameter": _l("System parameter changed"),
     "persona.switch": _l("Switched to another sandbox user"),
 }

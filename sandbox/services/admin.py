@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +21,9 @@ VAT_RATES = ("0", "6", "9", "13")
 PARAMETER_KEYS = (*SWITCHES, "purchase_approval_threshold", "vat_rate")
 # Without this one, nobody could give permissions back.
 ADMIN_PERMISSION = "admin.users"
+# Codes of new roles and users, like the seeded ones (sales_clerk): the column holds 40.
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+NAME_LENGTH = 80  # sb_roles.name, sb_users.name and sb_users.title
 
 
 def _role(ctx: SandboxContext, code: str) -> SbRole:
@@ -89,6 +93,69 @@ def set_user_active(ctx: SandboxContext, user_code: str, active: bool) -> SbUser
                                  name=ctx.persona.name))
     user.active = bool(active)
     ctx.log("admin.user_active", user, user=user.code, active=user.active)
+    db.session.flush()
+    return user
+
+
+def _new_code(ctx: SandboxContext, model: type, code) -> str:
+    """A well-formed code that no row of ``model`` in this sandbox has yet."""
+    code = str(code or "").strip()
+    if not CODE_PATTERN.fullmatch(code):
+        raise SandboxRuleError(
+            _("A code starts with a lower-case letter and has only lower-case letters, digits "
+              "and underscores, at most 40 of them (e.g. sales_assistant)."))
+    if ctx.by_code(model, code) is not None:
+        raise SandboxRuleError(_("The code %(code)s is already taken.", code=code))
+    return code
+
+
+def _text(value, required_message: str | None = None) -> str:
+    """Trimmed text that fits the column; ``required_message`` refuses an empty one."""
+    text = str(value or "").strip()
+    if not text and required_message:
+        raise SandboxRuleError(required_message)
+    if len(text) > NAME_LENGTH:
+        raise SandboxRuleError(_("A name or title has at most %(count)s characters.",
+                                 count=NAME_LENGTH))
+    return text
+
+
+def create_role(ctx: SandboxContext, code: str, name: str, permissions) -> SbRole:
+    """Create a role with exactly these permissions (names from SANDBOX_PERMISSIONS)."""
+    require(ctx, "admin.users")
+    code = _new_code(ctx, SbRole, code)
+    name = _text(name, _("A role needs a name."))
+    wanted = {str(item).strip() for item in permissions or [] if str(item).strip()}
+    unknown = sorted(wanted - set(SANDBOX_PERMISSIONS))
+    if unknown:
+        raise SandboxRuleError(_("Unknown permission: %(names)s.", names=", ".join(unknown)))
+    role = ctx.add(SbRole(code=code, name=name))
+    role.grants = [ctx.add(SbRolePermission(permission=item)) for item in sorted(wanted)]
+    db.session.flush()
+    ctx.log("admin.role_create", role, role=role.code, name=role.name,
+            permissions=sorted(wanted))
+    db.session.flush()
+    return role
+
+
+def create_user(ctx: SandboxContext, code: str, name: str, title: str,
+                role_code: str) -> SbUser:
+    """Create an active sandbox user with a role; the learner can then act as them.
+
+    The user takes the portal job role of the role's other users (a sales role's: sales),
+    or none for a role nobody has yet.
+    """
+    require(ctx, "admin.users")
+    code = _new_code(ctx, SbUser, code)
+    name = _text(name, _("A user needs a name."))
+    title = _text(title)
+    role = _role(ctx, str(role_code or "").strip())
+    job_role = ctx.scalar(select(SbUser.job_role).where(SbUser.role_id == role.id)
+                          .order_by(SbUser.id).limit(1)) or ""
+    user = ctx.add(SbUser(code=code, name=name, title=title, job_role=job_role,
+                          role=role, active=True))
+    db.session.flush()
+    ctx.log("admin.user_create", user, user=user.code, name=user.name, role=role.code)
     db.session.flush()
     return user
 

@@ -190,8 +190,9 @@ def start_count(ctx: SandboxContext, warehouse_code: str, skus=None) -> StockCou
                                                      StockCount.state == "counting"))
     if open_sheet is not None:
         # Two sheets over the same stock would apply the same variance twice.
-        raise SandboxRuleError(_("%(number)s is still being counted in %(warehouse)s; post it "
-                                 "first.", number=open_sheet.number, warehouse=warehouse.name))
+        raise SandboxRuleError(_("%(number)s is still being counted in %(warehouse)s; post or "
+                                 "cancel it first.", number=open_sheet.number,
+                                 warehouse=warehouse.name))
     if skus:
         products = {product.id: product for product in (_product(ctx, sku) for sku in skus)}
         products = sorted(products.values(), key=lambda product: product.sku)
@@ -270,8 +271,9 @@ def post_count(ctx: SandboxContext, count: StockCount) -> JournalEntry | None:
     if moved:
         # The variance is counted minus the stock when counting began; if stock moved since,
         # it would no longer be the difference between the shelf and the books.
-        raise SandboxRuleError(_("Stock of %(skus)s changed after counting began; start a new "
-                                 "count sheet.", skus=", ".join(sorted(moved))))
+        raise SandboxRuleError(_("Stock of %(skus)s changed after counting began; cancel this "
+                                 "count sheet and start a new one.",
+                                 skus=", ".join(sorted(moved))))
     variances = [(line, line.variance) for line in count.lines if line.variance]
     for line, variance in variances:  # checked first: a refusal adjusts nothing
         available = on_hand(ctx, line.product, count.warehouse)
@@ -295,3 +297,19 @@ def post_count(ctx: SandboxContext, count: StockCount) -> JournalEntry | None:
             loss=str(loss), entry=entry.number if entry is not None else None)
     db.session.flush()
     return entry
+
+
+def cancel_count(ctx: SandboxContext, count: StockCount) -> StockCount:
+    """Cancel a sheet still being counted (nothing was adjusted); the warehouse is free again.
+
+    The way out when stock moved after counting began and the sheet can no longer be posted.
+    """
+    require(ctx, "inventory.count")
+    if count.state != "counting":
+        raise SandboxRuleError(_("%(number)s is “%(state)s”; only a sheet still being counted "
+                                 "can be cancelled.", number=count.number,
+                                 state=document_state(count)))
+    count.state = "cancelled"
+    ctx.log("stock_count.cancel", count, warehouse=count.warehouse.code)
+    db.session.flush()
+    return count

@@ -32,7 +32,13 @@ PARAMETER_LABELS = {
 
 
 
-def _users_page(ctx, matrix=None, status=200):
+# What the learner typed into a "new role" / "new user" form, kept when it is refused.
+NEW_ROLE = {"code": "", "name": "", "permissions": []}
+NEW_USER = {"code": "", "name": "", "title": "", "role": ""}
+INPUT_LENGTH = 200  # longer than any column: the service says what is too long
+
+
+def _users_page(ctx, matrix=None, status=200, new_role=None, new_user=None):
     roles = ctx.scalars(select(SbRole).order_by(SbRole.id)).all()
     if matrix is None:
         matrix = {role.code: role.permissions for role in roles}
@@ -41,7 +47,12 @@ def _users_page(ctx, matrix=None, status=200):
         users=ctx.scalars(select(SbUser).order_by(SbUser.id)).all(),
         permissions=SANDBOX_PERMISSIONS, may_manage=can(ctx, "admin.users"),
         report=admin.permission_report(ctx) if may_see_reports(ctx) else None,
+        new_role=new_role or NEW_ROLE, new_user=new_user or NEW_USER,
     ), status
+
+
+def _typed(name: str) -> str:
+    return request.form.get(name, "")[:INPUT_LENGTH]
 
 
 @bp.get("/admin/users")
@@ -141,3 +152,34 @@ def set_sandbox_parameter(key: str):
         return _parameters_page(ctx, key, value, status=422)
     flash(_("%(name)s is saved.", name=PARAMETER_LABELS[key][0]), "success")
     return redirect(url_for("sandbox.parameters"), 303)
+
+
+@bp.post("/admin/roles/new")
+@require_permission("use_sandbox")
+def create_sandbox_role():
+    ctx = sandbox_context()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    # Unknown names go to the service too, which refuses them by name; a few are enough.
+    ticked = [name[:60] for name in request.form.getlist("permission")[:50]]
+    typed = {"code": _typed("code"), "name": _typed("name"), "permissions": ticked}
+    created = run_action(lambda: admin.create_role(ctx, typed["code"], typed["name"], ticked))
+    if not created:
+        return _users_page(ctx, status=422, new_role=typed)
+    flash(_("The role %(name)s is created.", name=typed["name"].strip()), "success")
+    return redirect(url_for("sandbox.admin_users"), 303)
+
+
+@bp.post("/admin/users/new")
+@require_permission("use_sandbox")
+def create_sandbox_user():
+    ctx = sandbox_context()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    typed = {key: _typed(key) for key in NEW_USER}
+    if not run_action(lambda: admin.create_user(ctx, typed["code"], typed["name"],
+                                                typed["title"], typed["role"])):
+        return _users_page(ctx, status=422, new_user=typed)
+    flash(_("%(name)s is created; you can now act as them.", name=typed["name"].strip()),
+          "success")
+    return redirect(url_for("sandbox.admin_users"), 303)

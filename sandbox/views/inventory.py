@@ -144,3 +144,16 @@ def stock_count(count_id: int):
         return redirect(url_for("sandbox.stock_count", count_id=count_id), 303)
     return render_template("sandbox/inventory/count.html", ctx=ctx, count=count,
                            form=ConfirmForm(), may_count=can(ctx, "inventory.count"))
+
+
+@bp.post("/inventory/counts/<int:count_id>/cancel")
+@require_permission("use_sandbox")
+def cancel_stock_count(count_id: int):
+    ctx = sandbox_context()
+    count = row_or_404(ctx, StockCount, count_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if run_action(lambda: inventory.cancel_count(ctx, count)):
+        flash(_("%(number)s is cancelled; you can start a new count sheet.",
+                number=count.number), "success")
+    return redirect(url_for("sandbox.stock_count", count_id=count_id), 303)
