@@ -30,6 +30,7 @@ from lms.publishing.search import index_chapter
 from lms.publishing.services import (
     PublishRefused,
     create_manual,
+    draft_content_hash,
     draft_problems,
     draft_source,
     load_draft,
@@ -191,7 +192,7 @@ def publish_version(manual: Manual, version: str, notes: str = "", *, publisher:
     prepared = _prepare(manual, code, source, version, published_at, with_pdf)
     manual = db.session.get(Manual, manual_id)
     if with_pdf:  # someone may have saved the draft or published while the PDF rendered
-        if draft_source(manual).content_hash() != source.content_hash():
+        if draft_content_hash(manual) != source.content_hash():
             raise PublishRefused(_("The draft changed while its PDF was being made, so nothing "
                                    "was published. Check the draft and publish again."))
         check_version_number(manual, version, source)
@@ -215,7 +216,7 @@ def publish_from_folder(folder: Path, version: str, notes: str = "", *,
     publisher_id = publisher.id if publisher else None
     manual = manual_by_code(source.code)
     if manual is not None and manual.draft_edited_on_web and not force and \
-            draft_source(manual).content_hash() != source.content_hash():
+            draft_content_hash(manual) != source.content_hash():
         raise PublishRefused(_(
             "The manual's draft has unpublished changes made in the web editor. Publish or "
             "discard them there first (or use --force to replace them with the files)."))

@@ -22,14 +22,3 @@ def make_sandbox(create_user, db):
 def ctx(make_sandbox):
     """A context in a fresh sandbox, acting as the sales clerk."""
     return make_sandbox()[1]
-
-
-@pytest.fixture
-def english_messages(app, monkeypatch):
-    """Messages in English, for tests that read their wording (the default is zh_CN)."""
-    from flask_babel import refresh
-
-    monkeypatch.setitem(app.config, "DEFAULT_LOCALE", "en")
-    refresh()
-    yield
-    refresh()
